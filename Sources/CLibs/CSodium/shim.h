@@ -1,0 +1,2 @@
+// libsodium (Debian libsodium-dev).
+#include <sodium.h>

@@ -1,0 +1,2 @@
+// Codecs: filled by the issue that owns this module (see docs/ARCHITECTURE.md).
+public enum CodecsModule {}

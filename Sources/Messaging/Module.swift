@@ -1,0 +1,2 @@
+// Messaging: filled by the issue that owns this module (see docs/ARCHITECTURE.md).
+public enum MessagingModule {}

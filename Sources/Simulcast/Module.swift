@@ -1,0 +1,2 @@
+// Simulcast: filled by the issue that owns this module (see docs/ARCHITECTURE.md).
+public enum SimulcastModule {}
