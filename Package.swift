@@ -116,7 +116,9 @@ let package = Package(
                 logging, metrics, crypto,
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdHTTP2", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -149,6 +151,12 @@ let package = Package(
             ]
         ),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger"]),
+        .testTarget(name: "SFUWireTests", dependencies: ["SFUWire"], exclude: ["Fixtures"]),
+        .testTarget(
+            name: "CCPTests",
+            dependencies: ["CCP", .product(name: "NIOTestUtils", package: "swift-nio")],
+            exclude: ["Fixtures"]
+        ),
         .testTarget(name: "StorageTests", dependencies: ["Storage"]),
         .testTarget(
             name: "RedisTests",

@@ -1,0 +1,33 @@
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// `GET /`: a plain page that says what this server is and links its endpoints. The demo call page
+/// (issue: multi-party rooms) replaces it when rooms exist.
+struct IndexPage {
+    let config: CommuCatConfig
+
+    func register(on router: Router<CommuCatRequestContext>) {
+        let html = """
+            <!doctype html>
+            <html lang="en"><head><meta charset="utf-8"><title>CommuCat</title>
+            <style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;line-height:1.5}code{background:#eee;padding:0 .2em}</style>
+            </head><body>
+            <h1>CommuCat \(CommuCatServer.version)</h1>
+            <p>Self-hosted SFU appliance with Noise-secured signalling, serving <code>\(config.domain)</code>.</p>
+            <ul>
+            <li><a href="/healthz">/healthz</a> — liveness</li>
+            <li><a href="/readyz">/readyz</a> — storage and Redis readiness</li>
+            <li><a href="/metrics">/metrics</a> — Prometheus metrics (loopback or admin token)</li>
+            <li><a href="/openapi.json">/openapi.json</a> — the HTTP API</li>
+            </ul>
+            <p>The demo call page is not part of this build yet; see the feature table in README.md.</p>
+            </body></html>
+            """
+        router.get("/") { _, _ in
+            var headers = HTTPFields()
+            headers[.contentType] = "text/html; charset=utf-8"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
+        }
+    }
+}

@@ -1,0 +1,111 @@
+import Foundation
+import Testing
+
+@testable import Ops
+
+@Suite struct CommuCatConfigTests {
+    @Test func embeddedDefaultsMatchTheSpec() throws {
+        let config = try CommuCatConfig.load(file: nil, environment: [:])
+        #expect(config.domain == "localhost")
+        #expect(config.dataDirectory == "./var")
+        #expect(config.autoApproveDevices == false)
+        #expect(config.httpListen.description == "127.0.0.1:8080")
+        #expect(config.httpsListen.description == "127.0.0.1:8443")
+        #expect(config.mediaUDPListen.description == "127.0.0.1:50000")
+        #expect(config.allowAnonymous == false)
+        #expect(config.redisURL == nil)
+        #expect(config.adminToken == nil)
+        #expect(config.cryptoPrologue == "commucat")
+        #expect(config.turnTTL == .seconds(3600))
+        #expect(config.ledgerMode == .file)
+        #expect(config.effectiveStorageURL.hasPrefix("sqlite:///"))
+        #expect(config.effectiveStorageURL.hasSuffix("/var/commucat.sqlite"))
+    }
+
+    @Test func theSampleConfigLoadsToTheDefaults() throws {
+        let sample = try #require(Self.repositoryFile("packaging/commucat.toml"))
+        let config = try CommuCatConfig.load(file: sample, environment: [:])
+        let defaults = try CommuCatConfig.load(file: nil, environment: [:])
+        #expect(config.httpListen == defaults.httpListen)
+        #expect(config.noiseKeyRotationInterval == .seconds(30 * 86_400))
+        #expect(config.ledgerMaxBytes == defaults.ledgerMaxBytes)
+        #expect(config.maxBodyBytes == defaults.maxBodyBytes)
+    }
+
+    @Test func environmentOverridesTheFile() throws {
+        let file = try Self.write("[server]\nauto_approve_devices = false\n[http]\nlisten = \"127.0.0.1:9000\"\n")
+        let config = try CommuCatConfig.load(
+            file: file,
+            environment: [
+                "COMMUCAT_SERVER_AUTO_APPROVE_DEVICES": "true",
+                "COMMUCAT_REDIS_URL": "redis://127.0.0.1:6379",
+                "COMMUCAT_MEDIA_PUBLIC_IPS": "203.0.113.7, 2001:db8::1",
+                "COMMUCAT_LIMITS_RELAY_TTL": "36h",
+            ])
+        #expect(config.autoApproveDevices)
+        #expect(config.httpListen.port == 9000)
+        #expect(config.redisURL == "redis://127.0.0.1:6379")
+        #expect(config.mediaPublicIPs == ["203.0.113.7", "2001:db8::1"])
+        #expect(config.relayTTL == .seconds(36 * 3600))
+    }
+
+    @Test(arguments: [
+        ("[http]\nlisten = \"nonsense\"\n", [:], "http.listen = \"nonsense\": expected HOST:PORT"),
+        ("[http]\nlisten = 8080\n", [:], "http.listen = 8080: expected a string"),
+        ("[server]\nauto_approve_devices = \"yes\"\n", [:], "server.auto_approve_devices = \"yes\": expected true or false"),
+        ("[serverr]\ndomain = \"x\"\n", [:], "unknown key serverr.domain"),
+        ("[server]\ndomian = \"x\"\n", [:], "unknown key server.domian"),
+        ("", ["COMMUCAT_HTTPS_LISTEN": "127.0.0.1:99999"], "https.listen = \"127.0.0.1:99999\""),
+        ("", ["COMMUCAT_SERVER_AUTO_APPROVE_DEVICES": "maybe"], "(from COMMUCAT_SERVER_AUTO_APPROVE_DEVICES)"),
+        ("", ["COMMUCAT_STORAGE_URL": "mysql://x"], "storage.url = \"mysql://x\": expected sqlite://"),
+        ("", ["COMMUCAT_LIMITS_RELAY_TTL": "soon"], "limits.relay_ttl = \"soon\": expected a duration"),
+        ("", ["COMMUCAT_MEDIA_PUBLIC_IPS": "not-an-ip"], "media.public_ips = \"not-an-ip\""),
+        ("", ["COMMUCAT_HTTPS_CERT": "/x.crt"], "https.cert and https.key must be given together"),
+        ("", ["COMMUCAT_TURN_URLS": "turn:127.0.0.1:3478"], "turn.secret is not"),
+        ("[log]\nlevel = \"loud\"\n", [:], "log.level = \"loud\""),
+        ("a = [", [:], "line 1"),
+    ])
+    func invalidConfigNamesTheKeyTheValueAndWhatWasExpected(toml: String, env: [String: String], message: String) throws {
+        let file = try Self.write(toml)
+        #expect {
+            _ = try CommuCatConfig.load(file: file, environment: env)
+        } throws: { error in
+            guard let error = error as? ConfigError else { return false }
+            let line = error.description
+            return line.contains(message) && !line.contains("\n") && line.hasPrefix("config: ")
+        }
+    }
+
+    @Test func aMissingFileIsOneClearLine() {
+        #expect {
+            _ = try CommuCatConfig.load(file: "/nonexistent/commucat.toml", environment: [:])
+        } throws: { error in
+            (error as? ConfigError)?.description == "config: cannot read /nonexistent/commucat.toml: no such file"
+        }
+    }
+
+    @Test func durationsParse() {
+        #expect(parseDuration("250ms") == .milliseconds(250))
+        #expect(parseDuration("90s") == .seconds(90))
+        #expect(parseDuration("15m") == .seconds(900))
+        #expect(parseDuration("2h") == .seconds(7200))
+        #expect(parseDuration("7d") == .seconds(604_800))
+        #expect(parseDuration("42") == .seconds(42))
+        #expect(parseDuration("-1s") == nil)
+        #expect(parseDuration("1w") == nil)
+    }
+
+    static func write(_ text: String) throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("commucat-\(UUID().uuidString).toml").path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    /// A file of this repository, found from this source file's location.
+    static func repositoryFile(_ relative: String) -> String? {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        let path = url.appendingPathComponent(relative).path
+        return FileManager.default.fileExists(atPath: path) ? path : nil
+    }
+}
