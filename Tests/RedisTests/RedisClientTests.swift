@@ -135,7 +135,7 @@ struct RedisClientTests {
             let started = ContinuousClock.now
             let error = await #expect(throws: RedisError.self) { try await client.send(["BLPOP", "empty-list", "1"]) }
             #expect(error?.code == .timeout)
-            #expect(ContinuousClock.now - started < .seconds(1))
+            #expect(ContinuousClock.now - started < .seconds(5), "fails fast instead of waiting for the command timeout")
             // The late BLPOP reply (nil, after ~1 s) is consumed and dropped, not handed to ECHO.
             let replied = await eventually(timeout: .seconds(5)) {
                 (try? await client.send(["ECHO", "after"]))?.string == "after"
@@ -210,7 +210,7 @@ struct RedisClientTests {
             let started = ContinuousClock.now
             let error = await #expect(throws: RedisError.self) { try await client.ping() }
             #expect(error?.code == .disconnected)
-            #expect(ContinuousClock.now - started < .milliseconds(500))
+            #expect(ContinuousClock.now - started < .seconds(4), "fails fast, not after the 5 s command timeout")
             // Reconnect attempts run, and fail, while the server is down.
             let retrying = await eventually(timeout: .seconds(3)) {
                 if case .disconnected(let reason) = client.state { return reason.contains("refused") }

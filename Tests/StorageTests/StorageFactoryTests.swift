@@ -10,7 +10,9 @@ import Testing
             _ = try await StorageFactory.open(url: "postgres://commucat:commucat@127.0.0.1:1/commucat_test?sslmode=disable",
                                               logger: testLogger)
         }
-        #expect(clock.now - started < .seconds(6))
+        // Not a timing test (machines are shared): only a guard that a refused connection does not
+        // wait for the pool's long timeouts.
+        #expect(clock.now - started < .seconds(30))
         #expect(error?.description == "storage: cannot reach PostgreSQL at 127.0.0.1:1 (connection refused)")
     }
 
