@@ -24,6 +24,10 @@ let package = Package(
     products: [
         .executable(name: "commucat", targets: ["commucat"]),
         .executable(name: "commucat-bench", targets: ["commucat-bench"]),
+        // The pure wire-format libraries, for the fuzzing package in Fuzz/ and for embedders.
+        .library(name: "SFUWire", targets: ["SFUWire"]),
+        .library(name: "CCP", targets: ["CCP"]),
+        .library(name: "Codecs", targets: ["Codecs"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
@@ -66,11 +70,16 @@ let package = Package(
         // MARK: Media plane
         .target(
             name: "Codecs",
-            dependencies: ["SFUWire", "COpus", "CVPX", "CDav1d", "CAOM", "COpenH264"]
+            dependencies: ["SFUWire", "COpus", "CVPX", "CDav1d", "CAOM", "COpenH264"] + nio
         ),
         // x264 is GPL: only commucat-bench may link this target, never the commucat server.
         .target(name: "CodecsGPL", dependencies: ["Codecs", "CX264"]),
-        .target(name: "ICE", dependencies: ["SFUWire", logging] + nio),
+        // The codec benchmark (commucat-bench codecs): CommuCat's owners against ffmpeg.
+        .target(name: "BenchCodecs", dependencies: ["Codecs", "CodecsGPL"]),
+        .target(
+            name: "ICE",
+            dependencies: ["SFUWire", logging, crypto, .product(name: "NIOPosix", package: "swift-nio")] + nio
+        ),
         .target(name: "Simulcast", dependencies: ["SFUWire", "Codecs"]),
         .target(
             name: "SFUCore",
@@ -136,10 +145,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "commucat-bench",
-            dependencies: [
-                "Ops", "Codecs", "CodecsGPL",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            dependencies: ["BenchCodecs", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
         // MARK: Tests
@@ -152,6 +158,23 @@ let package = Package(
         ),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger"]),
         .testTarget(name: "SFUWireTests", dependencies: ["SFUWire"], exclude: ["Fixtures"]),
+        .testTarget(
+            name: "CodecsTests",
+            dependencies: ["Codecs", "CodecsGPL", "SFUWire", .product(name: "NIOCore", package: "swift-nio")],
+            exclude: ["Fixtures"]
+        ),
+        .testTarget(
+            name: "ICETests",
+            dependencies: [
+                "ICE", "SFUWire", crypto,
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ] + nio
+        ),
+        .testTarget(
+            name: "SFUCoreTests",
+            dependencies: ["SFUCore", "COpenSSL", "CSRTP", .product(name: "NIOCore", package: "swift-nio")]
+        ),
         .testTarget(
             name: "CCPTests",
             dependencies: ["CCP", .product(name: "NIOTestUtils", package: "swift-nio")],

@@ -49,4 +49,8 @@ swift build --build-tests 2>&1 | tail -n 30
 swift build --product commucat 2>&1 | tail -n 5
 export COMMUCAT_BIN="$root/$(swift build --show-bin-path)/commucat"
 
+# Every wire parser under libFuzzer for a bounded time (FUZZ_SECONDS each), before the test suite so
+# that the suite's summary is the last line.
+FUZZ_SECONDS=${FUZZ_SECONDS:-10} timeout 1800 scripts/run-fuzzers.sh
+
 timeout 3600 swift test --skip-build

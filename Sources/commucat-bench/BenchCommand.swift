@@ -1,22 +1,88 @@
-// `commucat-bench`: the benchmarks users run (SPEC §1). Each benchmark arrives with its issue; until
-// then the command says what is missing rather than pretending.
+// `commucat-bench`: the benchmarks users run (SPEC §1). Argument parsing only; the work lives in
+// the BenchCodecs library. Exit codes: 0 ok, 1 failure, 2 usage.
 import ArgumentParser
+import BenchCodecs
 import Foundation
-import Ops
 
 @main
 struct CommucatBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "commucat-bench",
-        abstract: "CommuCat benchmarks: codecs, sfu, noise, messaging (see docs/BENCHMARKS.md).",
-        version: CommuCatServer.version
+        abstract: "CommuCat benchmarks (see docs/BENCHMARKS.md).",
+        subcommands: [Codecs.self]
     )
 
-    @Argument(help: "The benchmark: codecs, sfu, noise or messaging.") var benchmark: String?
+    /// ArgumentParser exits 64 on usage errors; the project's contract is 2.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let error as BenchError {
+            let usage = error.code == "usage"
+            FileHandle.standardError.write(Data("commucat-bench: \(error.message)\n".utf8))
+            if let hint = error.hint { FileHandle.standardError.write(Data("hint: \(hint)\n".utf8)) }
+            Foundation.exit(usage ? 2 : 1)
+        } catch {
+            let code = exitCode(for: error)
+            let message = fullMessage(for: error)
+            if code == .success {
+                print(message)
+                Foundation.exit(0)
+            }
+            FileHandle.standardError.write(Data((message + "\n").utf8))
+            Foundation.exit(code == .validationFailure ? 2 : 1)
+        }
+    }
+}
+
+struct Codecs: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "codecs",
+        abstract: "Encode and decode a synthetic sequence with each codec; compare with ffmpeg on the same libraries."
+    )
+
+    @Option(help: "Comma-separated codecs: opus, vp8, vp9, av1, h264.") var codec = "opus,vp8,vp9,av1,h264"
+    @Option(help: "Picture size WIDTHxHEIGHT.") var size = "1280x720"
+    @Option(help: "Video frames per codec (Opus encodes 10× as many 20 ms packets).") var frames = 150
+    @Option(help: "Video target bitrate in kbit/s.") var bitrate = 1_500
+    @Option(name: .customLong("audio-bitrate"), help: "Opus bitrate in kbit/s.") var audioBitrate = 64
+    @Option(help: "Encoder and decoder threads.") var threads = 2
+    @Flag(help: "Print JSON instead of the table.") var json = false
+    @Flag(help: "Print CSV instead of the table.") var csv = false
+    @Option(help: "Also write a bar chart of fps per codec to this PNG file.") var plot: String?
+    @Flag(name: .customLong("no-ffmpeg"), help: "Measure CommuCat only.") var noFFmpeg = false
+    @Option(help: "The ffmpeg executable.") var ffmpeg = "ffmpeg"
+
+    func validate() throws {
+        if json && csv { throw ValidationError("--json and --csv exclude each other") }
+    }
 
     func run() throws {
-        guard let benchmark else { throw CleanExit.helpRequest(self) }
-        FileHandle.standardError.write(Data("commucat-bench: '\(benchmark)' is not built yet (see README's feature table)\n".utf8))
-        Foundation.exit(1)
+        var config = CodecBenchConfig()
+        var codecs: [BenchCodec] = []
+        for name in codec.split(separator: ",") {
+            guard let parsed = BenchCodec(rawValue: name.trimmingCharacters(in: .whitespaces).lowercased()) else {
+                throw ValidationError("unknown codec '\(name)' (use opus, vp8, vp9, av1, h264)")
+            }
+            if !codecs.contains(parsed) { codecs.append(parsed) }
+        }
+        let sides = size.lowercased().split(separator: "x").compactMap { Int($0) }
+        guard sides.count == 2 else { throw ValidationError("--size must look like 1280x720") }
+        config.codecs = codecs
+        config.width = sides[0]
+        config.height = sides[1]
+        config.frames = frames
+        config.bitrateKbps = bitrate
+        config.audioBitrateKbps = audioBitrate
+        config.threads = threads
+        config.compareWithFFmpeg = !noFFmpeg
+        config.ffmpegPath = ffmpeg
+        config.ffprobePath = ffmpeg.hasSuffix("ffmpeg") ? String(ffmpeg.dropLast(6)) + "ffprobe" : "ffprobe"
+        try CodecBenchmark.validate(config)
+        let results = try CodecBenchmark(config: config).run()
+        let output = json ? try BenchReport.json(results, config: config)
+            : csv ? BenchReport.csv(results, config: config) : BenchReport.table(results, config: config)
+        FileHandle.standardOutput.write(Data(output.utf8))
+        if let plot { try BenchPlot.write(results, config: config, to: plot) }
     }
 }

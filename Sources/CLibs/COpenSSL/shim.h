@@ -27,4 +27,10 @@ static inline uint64_t commucat_SSL_OP_NO_QUERY_MTU(void) { return SSL_OP_NO_QUE
 static inline uint64_t commucat_SSL_OP_NO_TICKET(void) { return SSL_OP_NO_TICKET; }
 // BIO_get_mem_data is a BIO_ctrl macro.
 static inline long commucat_BIO_get_mem_data(BIO *b, char **pp) { return BIO_get_mem_data(b, pp); }
+// DTLSv1_get_timeout / DTLSv1_handle_timeout are SSL_ctrl macros.
+static inline long commucat_DTLSv1_get_timeout(SSL *ssl, struct timeval *left) { return DTLSv1_get_timeout(ssl, left); }
+static inline long commucat_DTLSv1_handle_timeout(SSL *ssl) { return DTLSv1_handle_timeout(ssl); }
+// BIO_set_retry_read / BIO_clear_retry_flags are BIO_set_flags/BIO_clear_flags macros.
+static inline void commucat_BIO_set_retry_read(BIO *b) { BIO_set_retry_read(b); }
+static inline void commucat_BIO_clear_retry_flags(BIO *b) { BIO_clear_retry_flags(b); }
 #endif

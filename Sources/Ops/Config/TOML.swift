@@ -134,105 +134,70 @@ struct TOMLParser {
 
     // MARK: Tree building
 
-    private mutating func ensureTable(at path: [String]) throws(TOMLError) {
-        root = try Self.ensuringTable(in: root, path: path[...], position: (line, column))
+    /// Walks `path` from the root, creating missing tables, descending into the last element of an
+    /// array of tables (TOML 1.0 §Array of Tables), and applies `change` to the table at the end.
+    private mutating func modifyTable(
+        at path: [String],
+        _ change: (inout [String: TOMLValue]) throws(TOMLError) -> Void
+    ) throws(TOMLError) {
+        try Self.modify(&root, path: path[...], position: (line, column), change)
     }
 
-    private static func ensuringTable(
-        in table: [String: TOMLValue],
+    private static func modify(
+        _ table: inout [String: TOMLValue],
         path: ArraySlice<String>,
-        position: (Int, Int)
-    ) throws(TOMLError) -> [String: TOMLValue] {
-        guard let head = path.first else { return table }
-        var table = table
+        position: (Int, Int),
+        _ change: (inout [String: TOMLValue]) throws(TOMLError) -> Void
+    ) throws(TOMLError) {
+        guard let head = path.first else { return try change(&table) }
         switch table[head] {
         case nil:
-            table[head] = .table(try ensuringTable(in: [:], path: path.dropFirst(), position: position))
-        case .table(let inner):
-            table[head] = .table(try ensuringTable(in: inner, path: path.dropFirst(), position: position))
+            var inner: [String: TOMLValue] = [:]
+            try modify(&inner, path: path.dropFirst(), position: position, change)
+            table[head] = .table(inner)
+        case .table(var inner):
+            try modify(&inner, path: path.dropFirst(), position: position, change)
+            table[head] = .table(inner)
         case .array(var elements):
-            // A header below an array of tables extends its last element.
-            guard case .table(let last)? = elements.last else {
+            guard case .table(var last)? = elements.last else {
                 throw TOMLError(line: position.0, column: position.1, reason: "`\(head)` is not a table")
             }
-            elements[elements.count - 1] = .table(try ensuringTable(in: last, path: path.dropFirst(), position: position))
+            try modify(&last, path: path.dropFirst(), position: position, change)
+            elements[elements.count - 1] = .table(last)
             table[head] = .array(elements)
         case let other?:
             throw TOMLError(line: position.0, column: position.1, reason: "`\(head)` is a \(other.typeName), not a table")
         }
-        return table
+    }
+
+    private mutating func ensureTable(at path: [String]) throws(TOMLError) {
+        try modifyTable(at: path) { _ throws(TOMLError) in }
     }
 
     private mutating func insert(_ value: TOMLValue, at path: [String]) throws(TOMLError) {
-        root = try Self.inserting(value, into: root, path: path[...], position: (line, column))
-    }
-
-    private static func inserting(
-        _ value: TOMLValue,
-        into table: [String: TOMLValue],
-        path: ArraySlice<String>,
-        position: (Int, Int)
-    ) throws(TOMLError) -> [String: TOMLValue] {
-        guard let head = path.first else { return table }
-        var table = table
-        if path.count == 1 {
-            if table[head] != nil {
-                throw TOMLError(line: position.0, column: position.1, reason: "key `\(head)` is defined twice")
+        guard let key = path.last else { return }
+        let position = (line, column)
+        try modifyTable(at: Array(path.dropLast())) { table throws(TOMLError) in
+            if table[key] != nil {
+                throw TOMLError(line: position.0, column: position.1, reason: "key `\(key)` is defined twice")
             }
-            table[head] = value
-            return table
+            table[key] = value
         }
-        switch table[head] {
-        case .table(let inner):
-            table[head] = .table(try inserting(value, into: inner, path: path.dropFirst(), position: position))
-        case .array(var elements):
-            guard case .table(let last)? = elements.last else {
-                throw TOMLError(line: position.0, column: position.1, reason: "`\(head)` is not a table")
-            }
-            elements[elements.count - 1] = .table(try inserting(value, into: last, path: path.dropFirst(), position: position))
-            table[head] = .array(elements)
-        default:
-            throw TOMLError(line: position.0, column: position.1, reason: "`\(head)` is not a table")
-        }
-        return table
     }
 
     private mutating func appendArrayTable(at path: [String]) throws(TOMLError) {
-        try ensureTable(at: Array(path.dropLast()))
-        root = try Self.appendingArrayTable(into: root, path: path[...], position: (line, column))
-    }
-
-    private static func appendingArrayTable(
-        into table: [String: TOMLValue],
-        path: ArraySlice<String>,
-        position: (Int, Int)
-    ) throws(TOMLError) -> [String: TOMLValue] {
-        guard let head = path.first else { return table }
-        var table = table
-        if path.count == 1 {
-            switch table[head] {
-            case nil: table[head] = .array([.table([:])])
+        guard let key = path.last else { return }
+        let position = (line, column)
+        try modifyTable(at: Array(path.dropLast())) { table throws(TOMLError) in
+            switch table[key] {
+            case nil: table[key] = .array([.table([:])])
             case .array(var elements):
                 elements.append(.table([:]))
-                table[head] = .array(elements)
+                table[key] = .array(elements)
             case let other?:
-                throw TOMLError(line: position.0, column: position.1, reason: "`\(head)` is a \(other.typeName), not an array of tables")
+                throw TOMLError(line: position.0, column: position.1, reason: "`\(key)` is a \(other.typeName), not an array of tables")
             }
-            return table
         }
-        switch table[head] {
-        case .table(let inner):
-            table[head] = .table(try appendingArrayTable(into: inner, path: path.dropFirst(), position: position))
-        case .array(var elements):
-            guard case .table(let last)? = elements.last else {
-                throw TOMLError(line: position.0, column: position.1, reason: "`\(head)` is not a table")
-            }
-            elements[elements.count - 1] = .table(try appendingArrayTable(into: last, path: path.dropFirst(), position: position))
-            table[head] = .array(elements)
-        default:
-            throw TOMLError(line: position.0, column: position.1, reason: "`\(head)` is not a table")
-        }
-        return table
     }
 
     // MARK: Keys

@@ -1,0 +1,42 @@
+// One libFuzzer binary for every wire parser; the parser is chosen by COMMUCAT_FUZZ_TARGET so that
+// the (slow, instrumented) build happens once. Each entry point lives beside its parser
+// (Sources/*/Fuzz/FuzzEntryPoints.swift) and must never crash on any input.
+import CCP
+import Codecs
+import Glibc
+import SFUWire
+
+let targets: [String: (UnsafeRawBufferPointer) -> Void] = [
+    "demux": fuzzDemux,
+    "stun": fuzzSTUN,
+    "rtp": fuzzRTP,
+    "rtcp": fuzzRTCP,
+    "sdp": fuzzSDP,
+    "sdp-fragment": fuzzSDPFragment,
+    "rfc4571": fuzzRFC4571,
+    "ccp-frame": fuzzCCPFrameDecoder,
+    "noise-responder": fuzzNoiseResponder,
+    "opus": fuzzOpus,
+    "vp8": fuzzVP8,
+    "vp9": fuzzVP9,
+    "h264": fuzzH264,
+    "av1": fuzzAV1,
+    "dependency-descriptor": fuzzDependencyDescriptor,
+    "red": fuzzRED,
+]
+
+let selected: (UnsafeRawBufferPointer) -> Void = {
+    guard let name = getenv("COMMUCAT_FUZZ_TARGET").map({ String(cString: $0) }), let target = targets[name] else {
+        let names = targets.keys.sorted().joined(separator: ", ")
+        let message = Array("commucat-fuzz: set COMMUCAT_FUZZ_TARGET to one of: \(names)\n".utf8)
+        _ = message.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+        exit(2)
+    }
+    return target
+}()
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
+    selected(UnsafeRawBufferPointer(start: data, count: size))
+    return 0
+}
