@@ -7,7 +7,11 @@ cd "$(dirname "$0")/.."
 seconds=${FUZZ_SECONDS:-15}
 out=$PWD/.build/fuzz-artifacts
 mkdir -p "$out"
-( cd Fuzz && swift build -c release --scratch-path ../.build/fuzz -Xswiftc -sanitize=fuzzer -Xswiftc -parse-as-library 2>&1 | tail -n 3 )
+if ! ( cd Fuzz && swift build -c release --scratch-path ../.build/fuzz -Xswiftc -sanitize=fuzzer -Xswiftc -parse-as-library ) >"$out/build.log" 2>&1; then
+  grep -E "error" -A3 "$out/build.log" | head -n 40
+  echo "fuzz: the instrumented build failed (log: $out/build.log)"
+  exit 1
+fi
 bin=$(cd Fuzz && swift build -c release --scratch-path ../.build/fuzz --show-bin-path)/commucat-fuzz
 declare -A corpus=(
   [stun]=Tests/SFUWireTests/Fixtures/fuzz-corpus/stun

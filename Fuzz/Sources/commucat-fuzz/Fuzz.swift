@@ -6,7 +6,7 @@ import Codecs
 import Glibc
 import SFUWire
 
-let targets: [String: (UnsafeRawBufferPointer) -> Void] = [
+let targets: [String: @Sendable (UnsafeRawBufferPointer) -> Void] = [
     "demux": fuzzDemux,
     "stun": fuzzSTUN,
     "rtp": fuzzRTP,
@@ -25,7 +25,7 @@ let targets: [String: (UnsafeRawBufferPointer) -> Void] = [
     "red": fuzzRED,
 ]
 
-let selected: (UnsafeRawBufferPointer) -> Void = {
+let selected: @Sendable (UnsafeRawBufferPointer) -> Void = {
     guard let name = getenv("COMMUCAT_FUZZ_TARGET").map({ String(cString: $0) }), let target = targets[name] else {
         let names = targets.keys.sorted().joined(separator: ", ")
         let message = Array("commucat-fuzz: set COMMUCAT_FUZZ_TARGET to one of: \(names)\n".utf8)
@@ -39,4 +39,20 @@ let selected: (UnsafeRawBufferPointer) -> Void = {
 public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     selected(UnsafeRawBufferPointer(start: data, count: size))
     return 0
+}
+
+// SwiftPM links executables with `main` aliased to `<module>_main`; this is that function, and it
+// hands control to libFuzzer's driver exactly as libFuzzer's own `main` would.
+@_silgen_name("LLVMFuzzerRunDriver")
+func LLVMFuzzerRunDriver(
+    _ argc: UnsafeMutablePointer<Int32>,
+    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> Int32
+) -> Int32
+
+@_cdecl("commucat_fuzz_main")
+public func fuzzMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
+    var count = argc
+    var arguments = argv
+    return LLVMFuzzerRunDriver(&count, &arguments) { data, size in fuzzOneInput(data, size) }
 }
