@@ -112,7 +112,7 @@ let package = Package(
         .target(
             name: "Signalling",
             dependencies: [
-                "SFUCore", "CCP", "Messaging", "Storage", "Redis", "Ledger", logging, metrics, crypto,
+                "SFUCore", "SFUWire", "ICE", "CCP", "Messaging", "Storage", "Redis", "Ledger", logging, metrics, crypto,
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "JWTKit", package: "jwt-kit"),
@@ -173,7 +173,10 @@ let package = Package(
         ),
         .testTarget(
             name: "SFUCoreTests",
-            dependencies: ["SFUCore", "COpenSSL", "CSRTP", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: [
+                "SFUCore", "SFUWire", "ICE", "COpenSSL", "CSRTP", crypto,
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            ]
         ),
         .testTarget(
             name: "CCPTests",
@@ -184,6 +187,17 @@ let package = Package(
         .testTarget(
             name: "RedisTests",
             dependencies: ["Redis", .product(name: "NIOPosix", package: "swift-nio")]
+        ),
+        .testTarget(
+            name: "SignallingTests",
+            dependencies: [
+                "Signalling", "SFUWire", "ICE", "Ops",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            exclude: ["Fixtures"]
         ),
         .testTarget(
             name: "OpsTests",

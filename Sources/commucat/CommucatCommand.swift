@@ -10,7 +10,7 @@ struct Commucat: AsyncParsableCommand {
         commandName: "commucat",
         abstract: "CommuCat: a self-hosted SFU appliance with Noise-secured signalling.",
         version: CommuCatServer.version,
-        subcommands: [Serve.self, Migrate.self, RegisterUser.self, Diagnostics.self, LedgerCommand.self]
+        subcommands: [Serve.self, Migrate.self, Token.self, RegisterUser.self, Diagnostics.self, LedgerCommand.self]
     )
 
     static func main() async {
@@ -57,6 +57,22 @@ struct Migrate: AsyncParsableCommand {
 
     func run() async throws {
         try await OpsCommands.migrate(configPath: options.config)
+    }
+}
+
+struct Token: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print a room access token (JWT HS256 signed with the API secret).")
+    @OptionGroup var options: ConfigOption
+    @Option(help: "The room the token admits to.") var room: String
+    @Option(help: "The participant identity (the token's sub).") var identity: String
+    @Flag(help: "Grant publishing.") var publish = false
+    @Flag(help: "Grant subscribing.") var subscribe = false
+    @Option(help: "Lifetime: 90s, 30m, 1h, 7d or whole seconds.") var ttl = "1h"
+
+    func run() async throws {
+        print(
+            try await OpsCommands.token(
+                configPath: options.config, room: room, identity: identity, publish: publish, subscribe: subscribe, ttl: ttl))
     }
 }
 

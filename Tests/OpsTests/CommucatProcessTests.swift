@@ -146,6 +146,30 @@ import Testing
         #expect(invalid.stderr.hasPrefix("commucat: invalid handle"))
     }
 
+    @Test func tokenPrintsAJWTSignedWithTheGeneratedSecret() async throws {
+        guard let binary = try? requireBinary() else { return }
+        let data = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: data) }
+        let env = try Self.environment(data: data)
+        let result = try await runProcess(binary, ["token", "--room", "demo", "--identity", "alice", "--publish", "--ttl", "2h"], environment: env)
+        #expect(result.status == 0, "\(result.stderr)")
+        let parts = result.stdout.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ".")
+        #expect(parts.count == 3)
+        var payload = String(parts.count == 3 ? parts[1] : "").replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while payload.count % 4 != 0 { payload += "=" }
+        let claims = try #require(Data(base64Encoded: payload).flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] })
+        let secrets = try JSONSerialization.jsonObject(with: Data(contentsOf: data.appendingPathComponent("secrets.json"))) as? [String: Any]
+        #expect(claims["room"] as? String == "demo")
+        #expect(claims["sub"] as? String == "alice")
+        #expect(claims["publish"] as? Bool == true)
+        #expect(claims["iss"] as? String == secrets?["api_key"] as? String)
+        let lifetime = ((claims["exp"] as? Double) ?? 0) - ((claims["nbf"] as? Double) ?? 0)
+        #expect(lifetime > 7000 && lifetime <= 7300)
+        let bad = try await runProcess(binary, ["token", "--room", "demo", "--identity", "alice", "--ttl", "soon"], environment: env)
+        #expect(bad.status != 0)
+        #expect(bad.stderr.hasPrefix("commucat: "))
+    }
+
     @Test func migrateOnARealPostgreSQL() async throws {
         guard let binary = try? requireBinary() else { return }
         guard let postgres = ProcessInfo.processInfo.environment["COMMUCAT_TEST_POSTGRES_URL"] else {

@@ -1,0 +1,308 @@
+import NIOCore
+import SFUWire
+
+/// Send statistics of a consumer.
+public struct ConsumerStats: Hashable, Sendable {
+    public var packetsSent: UInt64
+    public var bytesSent: UInt64
+    public var nacksReceived: UInt64
+    public var retransmissionsSent: UInt64
+    public var keyframeRequestsReceived: UInt64
+    public var paused: Bool
+    public var waitingForKeyframe: Bool
+}
+
+/// A subscriber's copy of a producer's track (mediasoup's `Consumer`), sent on the subscriber's
+/// transport with the consumer's own SSRC, continuous sequence numbers and timestamps
+/// (``RTPMunger``), the subscriber's payload types and header extension ids, a retransmission
+/// ring for NACKs (RTX when negotiated), and keyframe gating for video.
+public final class Consumer: @unchecked Sendable {
+    public let id: UInt64
+    public let kind: MediaKind
+    public let producerID: UInt64
+    /// What the consumer sends, for the subscriber's SDP: the matched codecs with the subscriber's
+    /// payload types (and RTX payload types), the kept header extensions, one encoding with the
+    /// SSRC (and RTX SSRC) chosen by the SFU, and the producer's cname.
+    public let rtpParameters: RTPParameters
+    public let ssrc: UInt32
+    public let rtxSSRC: UInt32?
+    private(set) weak var producer: Producer?
+    /// Strong: the transport drops its consumers when it closes, which breaks the cycle.
+    let transport: WebRTCTransport
+    private let metrics: SFUMetrics
+    private let counters: StreamCounters
+    /// Subscriber payload type by producer payload type (0xFF: not forwarded).
+    private var payloadTypeMap: [UInt8]
+    /// Subscriber RTX payload type by subscriber media payload type (0xFF: none).
+    private var rtxPayloadTypeMap: [UInt8]
+    private let extensionMap: HeaderExtensionIDMap
+    private let transportCCID: UInt8
+    let clockRate: UInt32
+    // Loop-confined state.
+    private(set) var munger: RTPMunger
+    let ring: RetransmissionRing?
+    private var rtxSequence: UInt16
+    private(set) var paused: Bool
+    private(set) var waitingForKeyframe: Bool
+    private var lastKeyframeRequest: UInt64 = 0
+    private(set) var selectedStream = 0
+    private(set) var closed = false
+    private(set) var packetsSent: UInt64 = 0
+    private(set) var bytesSent: UInt64 = 0
+    private(set) var payloadBytesSent: UInt64 = 0
+    private(set) var nacksReceived: UInt64 = 0
+    private(set) var retransmissionsSent: UInt64 = 0
+    private(set) var keyframeRequestsReceived: UInt64 = 0
+
+    init(
+        producer: Producer, transport: WebRTCTransport, codecs: [RTPCodecParameters],
+        headerExtensions: [RTPHeaderExtensionParameters], ssrc: UInt32, rtxSSRC: UInt32, paused: Bool
+    ) throws(SFUError) {
+        var payloadTypeMap = [UInt8](repeating: 0xFF, count: 128)
+        var rtxMap = [UInt8](repeating: 0xFF, count: 128)
+        var matched: [RTPCodecParameters] = []
+        for source in producer.parameters.codecs {
+            guard let target = codecs.first(where: { source.isCompatible(with: $0) && $0.payloadType < 128 }) else {
+                continue
+            }
+            payloadTypeMap[Int(source.payloadType)] = target.payloadType
+            if let rtx = target.rtxPayloadType, rtx < 128 { rtxMap[Int(target.payloadType)] = rtx }
+            if !matched.contains(where: { $0.payloadType == target.payloadType }) { matched.append(target) }
+        }
+        guard !matched.isEmpty else {
+            throw SFUError(.noCompatibleCodec, detail: producer.parameters.codecs.map(\.mimeType).joined(separator: ","))
+        }
+        let keptExtensions = headerExtensions.filter { wanted in
+            producer.parameters.headerExtensions.contains { $0.uri == wanted.uri }
+        }
+        let usesRTX = matched.contains { $0.rtxPayloadType != nil }
+        let usesNACK = matched.contains { $0.hasFeedback(.nack) }
+        var generator = SystemRandomNumberGenerator()
+        self.id = generator.next()
+        self.kind = producer.kind
+        self.producerID = producer.id
+        self.ssrc = ssrc
+        self.rtxSSRC = usesRTX ? rtxSSRC : nil
+        self.rtpParameters = RTPParameters(
+            mid: nil, codecs: matched, headerExtensions: keptExtensions,
+            encodings: [RTPEncodingParameters(ssrc: ssrc, rtxSSRC: usesRTX ? rtxSSRC : nil)],
+            cname: producer.parameters.cname)
+        self.producer = producer
+        self.transport = transport
+        self.metrics = transport.worker.metrics
+        self.counters = StreamCounters(kind: producer.kind, inbound: false)
+        self.payloadTypeMap = payloadTypeMap
+        self.rtxPayloadTypeMap = rtxMap
+        self.extensionMap = HeaderExtensionIDMap(
+            producer: producer.parameters.headerExtensions, consumer: keptExtensions)
+        self.transportCCID = keptExtensions.first { $0.uri == RTPHeaderExtensionURI.transportWideCC }?.id ?? 0
+        self.clockRate = producer.parameters.codecs[0].clockRate
+        self.munger = RTPMunger(
+            clockRate: clockRate, initialSequenceNumber: UInt16.random(in: 0...UInt16.max, using: &generator),
+            initialTimestamp: UInt32.random(in: 0...UInt32.max, using: &generator))
+        self.rtxSequence = UInt16.random(in: 0...UInt16.max, using: &generator)
+        // NACK answers need the ring: video always (browsers negotiate nack), audio when asked.
+        if usesNACK || producer.kind == .video {
+            let slots = producer.kind == .video ? transport.worker.configuration.retransmissionSlots : 128
+            self.ring = RetransmissionRing(capacity: slots)
+        } else {
+            self.ring = nil
+        }
+        self.paused = paused
+        self.waitingForKeyframe = producer.kind == .video
+    }
+
+    // MARK: Public API
+
+    /// Stops sending (mute). The subscriber sees no gap in sequence numbers after ``resume()``.
+    public func pause() async {
+        _ = await transport.worker.eventLoop.runOnLoop { () -> Bool in
+            self.paused = true
+            return true
+        }
+    }
+
+    /// Sends again; video restarts at the next keyframe (requested now).
+    public func resume() async {
+        _ = await transport.worker.eventLoop.runOnLoop { () -> Bool in
+            guard self.paused else { return true }
+            self.paused = false
+            self.munger.markSwitch()
+            if self.kind == .video { self.waitingForKeyframe = true }
+            self.requestKeyframe(nowNanoseconds: monotonicNanoseconds())
+            return true
+        }
+    }
+
+    /// Asks the publisher for a keyframe (throttled per producer stream).
+    public func requestKeyFrame() async {
+        _ = await transport.worker.eventLoop.runOnLoop { () -> Bool in
+            self.requestKeyframe(nowNanoseconds: monotonicNanoseconds())
+            return true
+        }
+    }
+
+    /// Which producer encoding to forward (simulcast: index into the producer's encodings). The
+    /// switch happens at the next keyframe of that encoding, which is requested now.
+    public func setPreferredEncoding(_ index: Int) async {
+        _ = await transport.worker.eventLoop.runOnLoop { () -> Bool in
+            guard let producer = self.producer, producer.streams.indices.contains(index), index != self.selectedStream
+            else { return true }
+            self.pendingStream = index
+            producer.requestKeyframe(streamIndex: index, nowNanoseconds: monotonicNanoseconds())
+            return true
+        }
+    }
+
+    public func stats() async -> ConsumerStats {
+        await transport.worker.eventLoop.runOnLoop { () -> ConsumerStats in
+            ConsumerStats(
+                packetsSent: self.packetsSent, bytesSent: self.bytesSent, nacksReceived: self.nacksReceived,
+                retransmissionsSent: self.retransmissionsSent, keyframeRequestsReceived: self.keyframeRequestsReceived,
+                paused: self.paused, waitingForKeyframe: self.waitingForKeyframe)
+        } ?? ConsumerStats(
+            packetsSent: 0, bytesSent: 0, nacksReceived: 0, retransmissionsSent: 0, keyframeRequestsReceived: 0,
+            paused: true, waitingForKeyframe: false)
+    }
+
+    public func close() async {
+        _ = await transport.worker.eventLoop.runOnLoop { () -> Bool in
+            self.closeOnLoop()
+            return true
+        }
+    }
+
+    // MARK: Loop-confined
+
+    private var pendingStream: Int?
+
+    func start(nowNanoseconds now: UInt64) {
+        if !paused { requestKeyframe(nowNanoseconds: now) }
+    }
+
+    func transportConnected(nowNanoseconds now: UInt64) {
+        if waitingForKeyframe, !paused { requestKeyframe(nowNanoseconds: now) }
+    }
+
+    func closeOnLoop() {
+        guard !closed else { return }
+        closed = true
+        producer?.removeConsumer(self)
+        transport.consumerClosed(self)
+    }
+
+    func requestKeyframe(nowNanoseconds now: UInt64) {
+        guard kind == .video else { return }
+        lastKeyframeRequest = now
+        producer?.requestKeyframe(streamIndex: pendingStream ?? selectedStream, nowNanoseconds: now)
+    }
+
+    /// The RTCP timer: a consumer still waiting for a keyframe asks again every second.
+    func rerequestKeyframe(nowNanoseconds now: UInt64) {
+        guard waitingForKeyframe, !paused, !closed, now &- lastKeyframeRequest >= 1_000_000_000 else { return }
+        requestKeyframe(nowNanoseconds: now)
+    }
+
+    /// A subscriber's PLI/FIR for this consumer.
+    func receivedKeyframeRequest(nowNanoseconds now: UInt64) {
+        keyframeRequestsReceived += 1
+        metrics.keyframeRequestsReceived.increment()
+        requestKeyframe(nowNanoseconds: now)
+    }
+
+    /// The forwarding hot path: gate, rewrite, keep for NACKs, protect, send. Returns whether the
+    /// packet was sent.
+    func forward(_ packet: RTPPacket, streamIndex: Int, isKeyframe: Bool, arrivalNanoseconds arrival: UInt64) -> Bool {
+        if let pendingStream, streamIndex == pendingStream, isKeyframe {
+            // Simulcast switch at a keyframe of the target encoding; the munger sees a new SSRC.
+            selectedStream = pendingStream
+            self.pendingStream = nil
+            waitingForKeyframe = false
+        }
+        guard streamIndex == selectedStream, !paused, !closed else { return false }
+        let payloadType = payloadTypeMap[Int(packet.payloadType)]
+        guard payloadType != 0xFF else { return false }
+        if waitingForKeyframe {
+            guard isKeyframe else { return false }
+            waitingForKeyframe = false
+            munger.markSwitch()
+        }
+        guard let output = munger.rewrite(
+            ssrc: packet.ssrc, sequenceNumber: packet.sequenceNumber, timestamp: packet.timestamp,
+            arrivalNanoseconds: arrival)
+        else { return false }
+        var buffer = transport.allocator.buffer(capacity: packet.encodedSize + SRTPSession.maximumTrailerLength)
+        buffer.writeImmutableBuffer(packet.buffer)
+        let transportSequence = transport.transportSequence
+        if transportCCID != 0 { transport.transportSequence &+= 1 }
+        let rewritten = buffer.withUnsafeMutableReadableBytes { bytes in
+            EgressRewriter.rewrite(
+                bytes, ssrc: ssrc, sequenceNumber: output.sequenceNumber, timestamp: output.timestamp,
+                payloadType: payloadType, extensionMap: extensionMap, transportCCID: transportCCID,
+                transportSequence: transportSequence)
+        }
+        guard rewritten else { return false }
+        ring?.store(buffer, extendedSequenceNumber: output.extendedSequenceNumber, nowNanoseconds: arrival)
+        let size = buffer.readableBytes
+        guard transport.sendRTP(&buffer) else { return false }
+        packetsSent += 1
+        bytesSent += UInt64(size)
+        payloadBytesSent += UInt64(packet.payloadLength)
+        counters.record(bytes: size)
+        return true
+    }
+
+    /// Answers a NACK (RFC 4585 §6.2.1) from the ring: RTX (RFC 4588 §4) when negotiated, else the
+    /// packet again with its own sequence number.
+    func retransmit(sequenceNumbers: [UInt16]) {
+        nacksReceived += 1
+        metrics.nacksReceived.increment()
+        metrics.nackedPackets.increment(by: sequenceNumbers.count)
+        guard let ring else { return }
+        for sequence in sequenceNumbers {
+            var buffer = transport.allocator.buffer(capacity: ring.slotSize + 2 + SRTPSession.maximumTrailerLength)
+            let built: Bool = ring.withPacket(sequenceNumber: sequence) { original, _ in
+                if let rtxSSRC, original.count >= 2 {
+                    let mediaType = original[1] & 0x7F
+                    let rtxType = rtxPayloadTypeMap[Int(mediaType)]
+                    if rtxType != 0xFF {
+                        let rtxSequence = self.rtxSequence
+                        self.rtxSequence &+= 1
+                        let length = buffer.withUnsafeMutableWritableBytes { out in
+                            EgressRewriter.writeRTX(
+                                from: original, ssrc: rtxSSRC, sequenceNumber: rtxSequence, payloadType: rtxType,
+                                into: out)
+                        }
+                        guard let length else { return false }
+                        buffer.moveWriterIndex(forwardBy: length)
+                        return true
+                    }
+                }
+                buffer.writeBytes(original)
+                return true
+            } ?? false
+            guard built else {
+                metrics.retransmissionMissing.increment()
+                continue
+            }
+            let size = buffer.readableBytes
+            if transport.sendRTP(&buffer) {
+                retransmissionsSent += 1
+                bytesSent += UInt64(size)
+                metrics.retransmitted.increment()
+            }
+        }
+    }
+
+    /// The sender report of this consumer's stream (RFC 3550 §6.4.1), its RTP timestamp
+    /// extrapolated from the last packet sent to `ntp`'s moment.
+    func senderReport(ntp: UInt64, nowNanoseconds now: UInt64) -> RTCPSenderReport? {
+        guard packetsSent > 0 else { return nil }
+        let elapsedMicros = min(now &- munger.lastSentNanoseconds, 3_600_000_000_000) / 1000
+        let ticks = UInt32(truncatingIfNeeded: elapsedMicros * UInt64(clockRate) / 1_000_000)
+        return RTCPSenderReport(
+            ssrc: ssrc, ntpTimestamp: ntp, rtpTimestamp: munger.lastTimestamp &+ ticks,
+            packetCount: UInt32(truncatingIfNeeded: packetsSent),
+            octetCount: UInt32(truncatingIfNeeded: payloadBytesSent))
+    }
+}
