@@ -20,6 +20,8 @@ public struct CommuCatServer: Sendable {
     public let secrets: DataDirectory.Secrets
     public let bound: BoundAddresses
     public let backends: Backends
+    /// The SFU: media UDP port, rooms, WHIP/WHEP.
+    let media: MediaPlane
     let logger: Logger
     let listeners: [ListenerService]
     private let running = RunningGroup()
@@ -69,6 +71,13 @@ public struct CommuCatServer: Sendable {
         }
 
         let backends = try await Backends.open(config: config, dataDirectory: dataDirectory, logger: logger)
+        let media: MediaPlane
+        do {
+            media = try await MediaPlane.start(config: config, secrets: secrets, logger: logger)
+        } catch {
+            await backends.close()
+            throw error
+        }
 
         let router = Router(context: CommuCatRequestContext.self)
         router.add(middleware: ProblemMiddleware())
@@ -79,6 +88,7 @@ public struct CommuCatServer: Sendable {
             version: version
         ).register(on: router)
         IndexPage(config: config).register(on: router)
+        media.register(on: router)
         let responder = router.buildResponder()
 
         var listeners: [ListenerService] = []
@@ -97,17 +107,20 @@ public struct CommuCatServer: Sendable {
                         name: "https", configKey: "https.listen", address: config.httpsListen, responder: responder,
                         server: try .http2Upgrade(tlsConfiguration: tls), logger: logger, bound: bound))
             } catch {
+                await media.close()
                 await backends.close()
                 throw StartupError("cannot configure TLS for https.listen: \(error)")
             }
         }
-        return CommuCatServer(config: config, secrets: secrets, bound: bound, backends: backends, logger: logger, listeners: listeners)
+        return CommuCatServer(
+            config: config, secrets: secrets, bound: bound, backends: backends, media: media, logger: logger,
+            listeners: listeners)
     }
 
     /// Runs until one of `signals` (graceful: listeners stop accepting, in-flight requests finish,
     /// backends flush and close) or until the task is cancelled.
     public func run(gracefulShutdownSignals signals: [UnixSignal] = [.sigterm, .sigint]) async throws(StartupError) {
-        let closer = BackendCloser(backends: backends, logger: logger)
+        let closer = BackendCloser(backends: backends, media: media, logger: logger)
         let services: [ServiceGroupConfiguration.ServiceConfiguration] =
             [.init(service: closer)] + backends.services.map { .init(service: $0) }
             + listeners.map { .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup) }
@@ -117,14 +130,18 @@ public struct CommuCatServer: Sendable {
         running.set(group)
         do {
             try await group.run()
+            await media.close()
             await backends.close()
         } catch let error as StartupError {
+            await media.close()
             await backends.close()
             throw error
         } catch let error as ServiceGroupError {
+            await media.close()
             await backends.close()
             throw StartupError("shutdown: \(error)")
         } catch {
+            await media.close()
             await backends.close()
             throw StartupError("\(error)")
         }
@@ -141,6 +158,9 @@ public struct CommuCatServer: Sendable {
         let base = addresses["http"].map { "http://\(Self.hostPort($0))" } ?? addresses["https"].map { "https://\(Self.hostPort($0))" }
         if let a = addresses["http"] { lines.append("  http   http://\(Self.hostPort(a))/") }
         if let a = addresses["https"] { lines.append("  https  https://\(Self.hostPort(a))/  (TLS 1.3, h2 + http/1.1)") }
+        if let a = media.udpAddress {
+            lines.append("  media  udp \(Self.hostPort(a))  (ICE-lite; WHIP /whip/{room}, WHEP /whep/{room})")
+        }
         if let base {
             lines.append("  health \(base)/healthz   ready \(base)/readyz   metrics \(base)/metrics")
             lines.append("  API    \(base)/openapi.json")
@@ -160,11 +180,13 @@ public struct CommuCatServer: Sendable {
 /// Closes the backends after the listeners have stopped (services shut down in reverse order).
 struct BackendCloser: Service {
     let backends: Backends
+    let media: MediaPlane
     let logger: Logger
 
     func run() async throws {
         try? await gracefulShutdown()
-        logger.info("draining: closing storage, Redis and ledger")
+        logger.info("draining: closing media sessions, storage, Redis and ledger")
+        await media.close()
         await backends.close()
     }
 }

@@ -187,6 +187,8 @@ public final class Consumer: @unchecked Sendable {
     func closeOnLoop() {
         guard !closed else { return }
         closed = true
+        // The subscriber learns that the track ended (its transport may stay for other tracks).
+        transport.sendBye(sources: [ssrc] + (rtxSSRC.map { [$0] } ?? []), reason: "track ended")
         producer?.removeConsumer(self)
         transport.consumerClosed(self)
     }

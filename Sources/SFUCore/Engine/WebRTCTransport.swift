@@ -66,6 +66,8 @@ public final class WebRTCTransport: ICESessionDelegate, @unchecked Sendable {
     var transportSequence: UInt16 = 0
     /// Tests and the benchmark: datagrams go here instead of the socket.
     var outputTap: ((ByteBuffer) -> Void)?
+    /// Called once, on the loop, when the transport closes or fails (see ``onClose(_:)``).
+    private var closeHandlers: [@Sendable (State) -> Void] = []
 
     init(
         router: Router, remoteICE: ICECredentials?, remoteFingerprints: [DTLSFingerprint], dtlsRole: DTLSRole
@@ -153,6 +155,24 @@ public final class WebRTCTransport: ICESessionDelegate, @unchecked Sendable {
         }
     }
 
+    /// Calls `handler` once when the transport ends: closed by the API, by the peer (DTLS
+    /// close_notify), by ICE consent loss, or failed. Called at once when it already ended. The
+    /// control plane uses it to forget sessions the media plane ended on its own.
+    public func onClose(_ handler: @escaping @Sendable (State) -> Void) async {
+        let ended = await worker.eventLoop.runOnLoop { () -> State? in
+            if self.isOpen {
+                self.closeHandlers.append(handler)
+                return nil
+            }
+            return self.state
+        }
+        switch ended {
+        case .some(.some(let state)): handler(state)
+        case .some(.none): break
+        case .none: handler(.closed)
+        }
+    }
+
     /// Closes the transport with its producers and consumers (DTLS close_notify is sent).
     public func close() async {
         _ = await worker.eventLoop.runOnLoop { () -> Bool in
@@ -233,6 +253,19 @@ public final class WebRTCTransport: ICESessionDelegate, @unchecked Sendable {
         outputTap = nil
         router.transportClosed(self)
         worker.metrics.activeTransports.decrement()
+        let handlers = closeHandlers
+        closeHandlers.removeAll()
+        for handler in handlers { handler(finalState) }
+    }
+
+    /// RTCP BYE (RFC 3550 §6.6) for SSRCs that stop sending on this transport, behind an empty RR
+    /// so the compound packet starts with a report. Receivers end the track (aiortc, browsers).
+    func sendBye(sources: [UInt32], reason: String) {
+        guard isOpen, srtp != nil, !sources.isEmpty else { return }
+        var buffer = allocator.buffer(capacity: 64 + reason.utf8.count + SRTPSession.maximumTrailerLength)
+        RTCPReceiverReport(ssrc: rtcpSSRC).write(to: &buffer)
+        RTCPBye(sources: sources, reason: reason).write(to: &buffer)
+        _ = sendRTCP(&buffer)
     }
 
     var isOpen: Bool {

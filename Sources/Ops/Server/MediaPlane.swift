@@ -1,0 +1,59 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import NIOPosix
+import SFUCore
+import Signalling
+
+/// The SFU of a node (SPEC §3): one ``MediaWorker`` bound on `media.udp_listen` (ICE-lite, every
+/// session on that one port), the rooms behind WHIP/WHEP (``SFURoomBackend``) and the routes.
+struct MediaPlane: Sendable {
+    let worker: MediaWorker
+    let backend: SFURoomBackend
+    let routes: MediaRoutes<SFURoomBackend>
+
+    /// Binds the media port and builds the routes. A port in use is one line naming the key.
+    static func start(config: CommuCatConfig, secrets: DataDirectory.Secrets, logger: Logger) async throws(StartupError)
+        -> MediaPlane
+    {
+        let workerConfiguration = MediaWorker.Configuration(
+            host: config.mediaUDPListen.host, port: config.mediaUDPListen.port, announcedIPs: config.mediaPublicIPs)
+        let worker: MediaWorker
+        do {
+            worker = try await MediaWorker.start(
+                configuration: workerConfiguration, eventLoop: MultiThreadedEventLoopGroup.singleton.next(),
+                logger: Logger(label: "commucat.sfu"))
+        } catch {
+            throw StartupError(
+                "media.udp_listen: cannot bind UDP \(config.mediaUDPListen): \(error) (is another process using the port?)")
+        }
+        let backend = SFURoomBackend(worker: worker, logger: Logger(label: "commucat.media"))
+        let configuration = MediaRoutesConfiguration(
+            tokens: AccessTokens(apiKey: secrets.apiKey, apiSecret: secrets.apiSecret),
+            allowAnonymous: config.allowAnonymous,
+            iceServers: MediaRoutesConfiguration.turnServers(urls: config.turnURLs, secret: config.turnSecret, ttl: config.turnTTL),
+            maxBodyBytes: min(Int(config.maxBodyBytes), 256 * 1024))
+        let routes = MediaRoutes(backend: backend, configuration: configuration)
+        await backend.setSessionEndedHandler { session in routes.forget(session) }
+        if let address = worker.localAddress {
+            logger.info("media plane listening", metadata: ["udp": "\(address)", "candidates": "\(worker.localCandidates.count)"])
+        }
+        return MediaPlane(worker: worker, backend: backend, routes: routes)
+    }
+
+    func register(on router: Hummingbird.Router<CommuCatRequestContext>) {
+        routes.register(on: router) { _, context in
+            MediaPeer(address: context.remoteAddress?.ipAddress, isLoopback: context.isLoopback)
+        }
+    }
+
+    /// The bound UDP address (port 0 in the configuration picks one).
+    var udpAddress: SocketAddress? { worker.localAddress }
+
+    /// Ends every session and closes the port.
+    func close() async {
+        await backend.closeAll()
+        await worker.close()
+    }
+}
