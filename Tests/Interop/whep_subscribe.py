@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """WHEP subscriber for interop tests.
 
-    whep_subscribe.py URL TOKEN --seconds N [--expect-codec vp8|h264]
+    whep_subscribe.py URL TOKEN --seconds N [--expect-codec vp8|h264] [--until-ended MAX]
+                      [--drop-rtp FRACTION]
 
 Offers recvonly audio and video over a loopback-only aiortc peer connection, receives for
 N seconds after the first frame, decodes every video frame and reads back the frame counter
@@ -10,6 +11,13 @@ prints one JSON line:
 
     {"video_frames": …, "distinct_counters": …, "first_counter": …, "last_counter": …,
      "unreadable_frames": …, "audio_frames": …, "audio_rms": …, "video_codec": …, …}
+
+With --until-ended MAX it receives until every track has ended (the publisher left: RTCP BYE)
+or MAX seconds passed, and reports `tracks` and `tracks_ended`. With --drop-rtp F the media
+goes through a loopback relay (lossy_proxy.py) that drops that fraction of the SFU's RTP
+packets; `relay_dropped` says how many. `first_frame_seconds` is the time from the answer to
+the first decoded video frame; `received_ratio` the share of counters between the first and
+the last one that were decoded.
 
 Exits 0 when video frames with readable counters arrived (and the negotiated video codec is
 the expected one, if given), 1 otherwise.
@@ -25,6 +33,7 @@ from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError
 
 import barcode
+import lossy_proxy
 import whip_common
 
 
@@ -37,7 +46,11 @@ class Stats:
         self.audio_square_sum = 0.0
         self.audio_samples = 0
         self.first_frame = asyncio.Event()
+        self.first_frame_at = None
         self.sizes = set()
+        self.tracks = 0
+        self.tracks_ended = 0
+        self.all_ended = asyncio.Event()
 
     def add_video(self, frame):
         self.video_frames += 1
@@ -47,6 +60,8 @@ class Stats:
             self.unreadable += 1
         else:
             self.counters.append(counter)
+        if self.first_frame_at is None:
+            self.first_frame_at = time.monotonic()
         self.first_frame.set()
 
     def add_audio(self, frame):
@@ -59,10 +74,14 @@ class Stats:
 
 
 async def consume(track, stats: Stats):
+    stats.tracks += 1
     while True:
         try:
             frame = await track.recv()
         except MediaStreamError:
+            stats.tracks_ended += 1
+            if stats.tracks_ended == stats.tracks:
+                stats.all_ended.set()
             return
         if track.kind == "video":
             stats.add_video(frame)
@@ -86,20 +105,34 @@ async def run(args) -> dict:
 
     await pc.setLocalDescription(await pc.createOffer())
     resource = await whip_common.post_offer(args.url, args.token, pc.localDescription.sdp)
-    await pc.setRemoteDescription(RTCSessionDescription(sdp=resource.answer, type="answer"))
+    answer = resource.answer
+    relay = None
+    if args.drop_rtp > 0:
+        relay = lossy_proxy.LossyRelay(lossy_proxy.server_address(answer), args.drop_rtp)
+        answer = lossy_proxy.redirect(answer, await relay.start())
+    await pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
     started = time.monotonic()
     try:
         await asyncio.wait_for(stats.first_frame.wait(), timeout=args.first_frame_timeout)
     except asyncio.TimeoutError:
         pass
-    await asyncio.sleep(args.seconds)
+    if args.until_ended is not None:
+        try:
+            await asyncio.wait_for(stats.all_ended.wait(), timeout=args.until_ended)
+        except asyncio.TimeoutError:
+            pass
+    else:
+        await asyncio.sleep(args.seconds)
     elapsed = time.monotonic() - started
     codecs = whip_common.section_codecs(resource.answer)
     delete_status = await whip_common.delete(resource.location, args.token)
     await pc.close()
     for task in tasks:
         task.cancel()
+    if relay is not None:
+        relay.close()
     counters = stats.counters
+    span = (max(counters) - min(counters) + 1) if counters else 0
     return {
         "role": "whep",
         "location": resource.location,
@@ -115,6 +148,12 @@ async def run(args) -> dict:
         "out_of_order": sum(1 for a, b in zip(counters, counters[1:]) if b < a),
         "audio_frames": stats.audio_frames,
         "audio_rms": round((stats.audio_square_sum / stats.audio_samples) ** 0.5, 1) if stats.audio_samples else 0.0,
+        "received_ratio": round(len(set(counters)) / span, 3) if span else 0.0,
+        "first_frame_seconds": round(stats.first_frame_at - started, 2) if stats.first_frame_at else None,
+        "tracks": stats.tracks,
+        "tracks_ended": stats.tracks_ended,
+        "relay_dropped": relay.dropped if relay else 0,
+        "relay_forwarded": relay.forwarded if relay else 0,
         "seconds": round(elapsed, 2),
         "delete_status": delete_status,
     }
@@ -127,6 +166,8 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=5)
     parser.add_argument("--expect-codec", choices=["vp8", "h264"])
     parser.add_argument("--first-frame-timeout", type=float, default=10)
+    parser.add_argument("--until-ended", type=float, metavar="MAX", help="receive until every track ended, at most MAX s")
+    parser.add_argument("--drop-rtp", type=float, default=0.0, metavar="FRACTION", help="relay dropping RTP toward us")
     args = parser.parse_args()
     try:
         summary = asyncio.run(run(args))

@@ -1,5 +1,6 @@
 import ICE
 import Logging
+import Metrics
 import NIOCore
 import NIOPosix
 import SFUWire
@@ -58,6 +59,12 @@ public final class MediaWorker: @unchecked Sendable {
     // Loop-confined state.
     private var routers: [ObjectIdentifier: Router] = [:]
     private var closed = false
+    /// Exports the ICE layer's drop counts to `commucat_sfu_ice_dropped_total{reason}` once a second.
+    private var dropExport: RepeatedTask?
+    private var exportedDrops = ICEDropCounters()
+    private let dropCounters: [(ICEDropReason, Counter)] = ICEDropReason.allCases.map {
+        ($0, Counter(label: "commucat_sfu_ice_dropped_total", dimensions: [("reason", $0.rawValue)]))
+    }
 
     private init(
         configuration: Configuration, eventLoop: any EventLoop, certificate: DTLSCertificate,
@@ -86,8 +93,24 @@ public final class MediaWorker: @unchecked Sendable {
         } catch {
             throw SFUError(.bindFailed, detail: "\(configuration.host):\(configuration.port): \(error)")
         }
-        return MediaWorker(
+        let worker = MediaWorker(
             configuration: configuration, eventLoop: eventLoop, certificate: resolved, server: server, logger: logger)
+        _ = await eventLoop.runOnLoop { () -> Bool in
+            worker.dropExport = eventLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) {
+                [weak worker] _ in worker?.exportDrops()
+            }
+            return true
+        }
+        return worker
+    }
+
+    /// Runs on the loop: adds what the ICE layer dropped since the last export.
+    private func exportDrops() {
+        let now = server.handler.value.drops
+        for (reason, counter) in dropCounters where now[reason] != exportedDrops[reason] {
+            counter.increment(by: Int64(truncatingIfNeeded: now[reason] &- exportedDrops[reason]))
+        }
+        exportedDrops = now
     }
 
     private static func makeCertificate() throws(SFUError) -> DTLSCertificate {
@@ -128,6 +151,9 @@ public final class MediaWorker: @unchecked Sendable {
     public func close() async {
         _ = await eventLoop.runOnLoop { () -> Bool in
             self.closed = true
+            self.exportDrops()
+            self.dropExport?.cancel()
+            self.dropExport = nil
             for router in Array(self.routers.values) { router.closeOnLoop() }
             return true
         }
