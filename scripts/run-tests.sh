@@ -47,7 +47,14 @@ export CI=${CI:-false}
 # Build everything first (products too: process-level tests run the real `commucat` binary).
 swift build --build-tests 2>&1 | tail -n 30
 swift build --product commucat 2>&1 | tail -n 5
-export COMMUCAT_BIN="$root/$(swift build --show-bin-path)/commucat"
+# --show-bin-path prints an absolute path.
+bin_path=$(swift build --show-bin-path)
+export COMMUCAT_BIN="$bin_path/commucat"
+if [[ ! -x $COMMUCAT_BIN ]]; then
+  echo "run-tests: $COMMUCAT_BIN was not built" >&2
+  exit 1
+fi
+echo "run-tests: commucat binary at $COMMUCAT_BIN"
 
 # Every wire parser under libFuzzer for a bounded time (FUZZ_SECONDS each), before the test suite so
 # that the suite's summary is the last line.
