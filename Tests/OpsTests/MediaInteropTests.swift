@@ -103,18 +103,26 @@ import Testing
         Issue.record("the publisher's transport never appeared")
     }
 
+    /// Tokens for `room` and a WHIP publisher sending `codec` for `seconds`, once its transport exists.
+    func startPublisher(_ node: Node, room: String, codec: String, seconds: Int) async throws
+        -> (publisher: Client, subscribeToken: String)
+    {
+        let publishToken = try await node.token(room: room, identity: "alice", publish: true, subscribe: false)
+        let subscribeToken = try await node.token(room: room, identity: "bob", publish: false, subscribe: true)
+        let publisher = try Client(
+            "whip_publish.py", ["\(node.base)/whip/\(room)", publishToken, "--seconds", "\(seconds)", "--codec", codec],
+            name: "publisher")
+        try await waitForPublisher(node)
+        return (publisher, subscribeToken)
+    }
+
     // MARK: Fan-out
 
     @Test(arguments: ["vp8", "h264"])
     func onePublisherFansOutToThreeLateSubscribersAndDeleteEndsTheirTracks(codec: String) async throws {
         guard let node = try await startNode() else { return }
         let room = "fanout-\(codec)"
-        let publishToken = try await node.token(room: room, identity: "alice", publish: true, subscribe: false)
-        let subscribeToken = try await node.token(room: room, identity: "bob", publish: false, subscribe: true)
-        let publisher = try Client(
-            "whip_publish.py", ["\(node.base)/whip/\(room)", publishToken, "--seconds", "10", "--codec", codec],
-            name: "publisher")
-        try await waitForPublisher(node)
+        let (publisher, subscribeToken) = try await startPublisher(node, room: room, codec: codec, seconds: 10)
         // Join after aiortc's first (and, for 3000 frames, only) keyframe: the SFU must ask for one.
         try await Task.sleep(for: .seconds(2))
         var subscribers: [Client] = []
@@ -159,12 +167,7 @@ import Testing
     @Test func fivePercentLossTowardOneSubscriberIsRepairedByNACKAndRTX() async throws {
         guard let node = try await startNode() else { return }
         let room = "lossy"
-        let publishToken = try await node.token(room: room, identity: "alice", publish: true, subscribe: false)
-        let subscribeToken = try await node.token(room: room, identity: "bob", publish: false, subscribe: true)
-        let publisher = try Client(
-            "whip_publish.py", ["\(node.base)/whip/\(room)", publishToken, "--seconds", "10", "--codec", "vp8"],
-            name: "publisher")
-        try await waitForPublisher(node)
+        let (publisher, subscribeToken) = try await startPublisher(node, room: room, codec: "vp8", seconds: 10)
         let lossy = try Client(
             "whep_subscribe.py",
             ["\(node.base)/whep/\(room)", subscribeToken, "--until-ended", "25", "--drop-rtp", "0.05", "--expect-codec", "vp8"],
@@ -235,12 +238,7 @@ import Testing
     @Test func aGarbageUDPFloodLeavesTheOtherSessionsServing() async throws {
         guard let node = try await startNode() else { return }
         let room = "flooded"
-        let publishToken = try await node.token(room: room, identity: "alice", publish: true, subscribe: false)
-        let subscribeToken = try await node.token(room: room, identity: "bob", publish: false, subscribe: true)
-        let publisher = try Client(
-            "whip_publish.py", ["\(node.base)/whip/\(room)", publishToken, "--seconds", "9", "--codec", "vp8"],
-            name: "publisher")
-        try await waitForPublisher(node)
+        let (publisher, subscribeToken) = try await startPublisher(node, room: room, codec: "vp8", seconds: 9)
         let subscriber = try Client(
             "whep_subscribe.py", ["\(node.base)/whep/\(room)", subscribeToken, "--until-ended", "25"], name: "subscriber")
         try await Task.sleep(for: .seconds(1))
