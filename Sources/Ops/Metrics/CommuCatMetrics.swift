@@ -39,6 +39,19 @@ public enum CommuCatMetrics {
         "commucat_redis_up": "1 when Redis is configured and connected; 0 when configured and down.",
         "commucat_ledger_records_total": "Ledger records written, by scope.",
         "commucat_config_reloads_total": "Configuration loads.",
+        "commucat_sfu_active_transports": "WebRTC transports (publishers and subscribers) open on this node.",
+        "commucat_sfu_packets_in_total": "RTP packets received from publishers, by kind.",
+        "commucat_sfu_bytes_in_total": "RTP bytes received from publishers, by kind.",
+        "commucat_sfu_packets_out_total": "RTP packets sent to subscribers (retransmissions included), by kind.",
+        "commucat_sfu_bytes_out_total": "RTP bytes sent to subscribers, by kind.",
+        "commucat_sfu_forwarding_latency_seconds": "Time from a datagram's arrival to its last copy handed to the socket.",
+        "commucat_sfu_nacks_received_total": "Generic NACK feedback packets received from subscribers.",
+        "commucat_sfu_nacked_packets_total": "Sequence numbers named by subscribers' NACKs.",
+        "commucat_sfu_retransmissions_total": "Answers to NACKs: sent from the retransmission ring, or missing from it.",
+        "commucat_sfu_plis_total": "Keyframe requests (PLI/FIR) received from subscribers and sent to publishers after throttling.",
+        "commucat_sfu_dropped_packets_total": "Media packets dropped after ICE, by reason.",
+        "commucat_sfu_srtp_failures_total": "SRTP/SRTCP packets refused by libsrtp, by reason.",
+        "commucat_sfu_ice_dropped_total": "Datagrams on the media port dropped unanswered by the ICE layer, by reason.",
     ]
 }
 
