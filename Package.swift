@@ -76,6 +76,14 @@ let package = Package(
         .target(name: "CodecsGPL", dependencies: ["Codecs", "CX264"]),
         // The codec benchmark (commucat-bench codecs): CommuCat's owners against ffmpeg.
         .target(name: "BenchCodecs", dependencies: ["Codecs", "CodecsGPL"]),
+        // The SFU load generator (commucat-bench sfu): the project's own client stack against a server.
+        .target(
+            name: "BenchSFU",
+            dependencies: [
+                "SFUCore", "SFUWire", "ICE", "Codecs", .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ] + nio
+        ),
         .target(
             name: "ICE",
             dependencies: ["SFUWire", logging, crypto, .product(name: "NIOPosix", package: "swift-nio")] + nio
@@ -145,7 +153,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "commucat-bench",
-            dependencies: ["BenchCodecs", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["BenchCodecs", "BenchSFU", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
         // MARK: Tests

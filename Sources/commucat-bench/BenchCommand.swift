@@ -2,6 +2,7 @@
 // the BenchCodecs library. Exit codes: 0 ok, 1 failure, 2 usage.
 import ArgumentParser
 import BenchCodecs
+import BenchSFU
 import Foundation
 
 @main
@@ -9,7 +10,7 @@ struct CommucatBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "commucat-bench",
         abstract: "CommuCat benchmarks (see docs/BENCHMARKS.md).",
-        subcommands: [Codecs.self]
+        subcommands: [Codecs.self, SFU.self]
     )
 
     /// ArgumentParser exits 64 on usage errors; the project's contract is 2.
@@ -84,5 +85,85 @@ struct Codecs: ParsableCommand {
             : csv ? BenchReport.csv(results, config: config) : BenchReport.table(results, config: config)
         FileHandle.standardOutput.write(Data(output.utf8))
         if let plot { try BenchPlot.write(results, config: config, to: plot) }
+    }
+}
+
+struct SFU: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sfu",
+        abstract: "Load the SFU with simulated publishers and subscribers and measure forwarding, loss, delay and server CPU."
+    )
+
+    @Option(help: "The server to measure: commucat (janus is not supported yet).") var target = "commucat"
+    @Option(help: "livestream, audio-room or meeting.") var scenario = "livestream"
+    @Option(help: "Subscribers (per publisher for livestream; listeners for audio-room; ignored for meeting).") var subscribers = 10
+    @Option(help: "Participants of a meeting.") var publishers = 4
+    @Option(help: "Seconds of each measurement window.") var seconds = 10.0
+    @Flag(help: "Raise subscribers step by step until loss > 1 % or the server's CPU saturates.") var ramp = false
+    @Option(name: .customLong("server-url"), help: "A running CommuCat (base URL); default: start one.") var serverURL: String?
+    @Option(name: .customLong("server-pid"), help: "PID of the running server, for its CPU.") var serverPID: Int32?
+    @Option(help: "Room token (Bearer) for a server without anonymous loopback access.") var token: String?
+    @Flag(help: "Pin the server to CPU 0 and the load generator to CPU 1.") var pin = false
+    @Flag(help: "Print JSON instead of the table.") var json = false
+    @Flag(help: "Print CSV instead of the table.") var csv = false
+    @Option(help: "Also write a chart of throughput and server CPU against subscribers (PNG).") var plot: String?
+
+    func validate() throws {
+        if json && csv { throw ValidationError("--json and --csv exclude each other") }
+        guard target == "commucat" else {
+            throw ValidationError("--target \(target): only commucat is supported so far (Janus VideoRoom is planned)")
+        }
+        guard SFUBenchConfig.Scenario(rawValue: scenario) != nil else {
+            throw ValidationError("--scenario must be one of \(SFUBenchConfig.Scenario.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        if subscribers < 1 || publishers < 2 && scenario == "meeting" { throw ValidationError("need at least 1 subscriber and 2 meeting participants") }
+        if seconds <= 0 { throw ValidationError("--seconds must be positive") }
+    }
+
+    func run() throws {
+        var config = SFUBenchConfig()
+        config.scenario = SFUBenchConfig.Scenario(rawValue: scenario) ?? .livestream
+        config.subscribers = subscribers
+        config.publishers = publishers
+        config.seconds = seconds
+        config.ramp = ramp
+        config.serverURL = serverURL
+        config.serverPID = serverPID
+        config.token = token
+        config.pin = pin
+        let showProgress = isatty(STDERR_FILENO) == 1
+        let benchmark = SFUBenchmark(config: config) { line in
+            if showProgress { FileHandle.standardError.write(Data("\r\u{1B}[K\(line)".utf8)) }
+        }
+        let outcome = BlockingResult<[SFUBenchResult]>()
+        Task {
+            do { outcome.set(.success(try await benchmark.run())) } catch { outcome.set(.failure(error)) }
+        }
+        let results: [SFUBenchResult]
+        switch outcome.wait() {
+        case .success(let value): results = value
+        case .failure(let error): throw BenchError(code: "sfu", "\(error)")
+        }
+        if showProgress { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        let output = json ? try SFUBenchReport.json(results) : csv ? SFUBenchReport.csv(results) : SFUBenchReport.table(results)
+        FileHandle.standardOutput.write(Data((output + "\n").utf8))
+        if let plot { try SFUBenchReport.plot(results, to: plot) }
+    }
+}
+
+/// Hands an async result to the synchronous ArgumentParser entry point (the main thread waits;
+/// the work runs on the concurrency pool).
+final class BlockingResult<Value: Sendable>: @unchecked Sendable {
+    private let semaphore = DispatchSemaphore(value: 0)
+    private var result: Result<Value, any Error>?
+
+    func set(_ value: Result<Value, any Error>) {
+        result = value
+        semaphore.signal()
+    }
+
+    func wait() -> Result<Value, any Error> {
+        semaphore.wait()
+        return result ?? .failure(BenchError(code: "sfu", "no result"))
     }
 }

@@ -1,0 +1,61 @@
+import NIOCore
+import SFUCore
+import SFUWire
+
+/// The SDP the load generator offers (one BUNDLE group, rtcp-mux, host candidate on loopback,
+/// VP8 on payload type 96 and Opus on 111) and what it reads from an answer.
+enum BenchSDP {
+    struct Section {
+        enum Kind: String { case audio, video }
+        var kind: Kind
+        /// `sendonly` for a publisher, `recvonly` for a subscriber.
+        var sending: Bool
+        var ssrc: UInt32?
+    }
+
+    static func offer(ufrag: String, password: String, fingerprint: DTLSFingerprint, port: Int, sections: [Section]) -> String {
+        var lines = [
+            "v=0", "o=- \(UInt32.random(in: 1...UInt32.max)) 1 IN IP4 127.0.0.1", "s=commucat-bench", "t=0 0",
+            "a=group:BUNDLE " + sections.indices.map(String.init).joined(separator: " "), "a=msid-semantic: WMS *",
+        ]
+        for (mid, section) in sections.enumerated() {
+            let payloadType = section.kind == .video ? 96 : 111
+            lines += [
+                "m=\(section.kind.rawValue) \(port) UDP/TLS/RTP/SAVPF \(payloadType)", "c=IN IP4 127.0.0.1",
+                "a=mid:\(mid)", section.sending ? "a=sendonly" : "a=recvonly", "a=rtcp-mux",
+                "a=ice-ufrag:\(ufrag)", "a=ice-pwd:\(password)", "a=fingerprint:\(fingerprint.sdpValue)", "a=setup:actpass",
+            ]
+            if section.kind == .video {
+                lines += ["a=rtpmap:96 VP8/90000", "a=rtcp-fb:96 nack", "a=rtcp-fb:96 nack pli", "a=rtcp-fb:96 ccm fir"]
+            } else {
+                lines += ["a=rtpmap:111 opus/48000/2", "a=fmtp:111 minptime=10;useinbandfec=1"]
+            }
+            if let ssrc = section.ssrc {
+                lines += ["a=ssrc:\(ssrc) cname:commucat-bench", "a=msid:bench bench-\(section.kind.rawValue)"]
+            }
+            lines += ["a=candidate:1 1 udp 2130706431 127.0.0.1 \(port) typ host", "a=end-of-candidates"]
+        }
+        return lines.joined(separator: "\r\n") + "\r\n"
+    }
+
+    /// ICE credentials, DTLS fingerprint and the first IPv4 host candidate of an answer.
+    static func remote(fromAnswer text: String) throws -> LoadPeer.Remote {
+        let answer: SessionDescription
+        do {
+            answer = try SessionDescription(parsing: text)
+        } catch {
+            throw LoadPeerError("unparseable answer: \(error)")
+        }
+        let media = answer.media.first { !$0.isRejected }
+        guard let ufrag = media?.iceUfrag ?? answer.iceUfrag, let password = media?.icePwd ?? answer.icePwd else {
+            throw LoadPeerError("answer without ICE credentials")
+        }
+        guard let offered = (media?.fingerprints ?? []).first ?? answer.fingerprints.first,
+              let fingerprint = try? DTLSFingerprint(algorithm: offered.algorithm, hex: offered.value)
+        else { throw LoadPeerError("answer without a usable fingerprint") }
+        let candidates = answer.media.flatMap(\.candidates).filter { $0.transport.lowercased() == "udp" && !$0.address.contains(":") }
+        guard let candidate = candidates.first, let address = try? SocketAddress(ipAddress: candidate.address, port: Int(candidate.port))
+        else { throw LoadPeerError("answer without an IPv4 UDP candidate") }
+        return LoadPeer.Remote(ufrag: ufrag, password: password, fingerprint: fingerprint, address: address)
+    }
+}
