@@ -292,4 +292,34 @@ import Testing
         }
         return sent
     }
+
+    // MARK: Load generator
+
+    /// The smoke version of `commucat-bench sfu`: packets flow and validate (no timing asserted).
+    @Test func theLoadGeneratorForwardsAndValidatesPackets() async throws {
+        guard let binary = CommucatProcessTests.binary else {
+            if isCI { Issue.record("needs COMMUCAT_BIN") }
+            return
+        }
+        let bench = URL(fileURLWithPath: binary).deletingLastPathComponent().appendingPathComponent("commucat-bench").path
+        guard FileManager.default.isExecutableFile(atPath: bench) else {
+            if isCI { Issue.record("commucat-bench is not built next to \(binary)") }
+            return
+        }
+        guard let node = try await startNode(extra: ["COMMUCAT_AUTH_ALLOW_ANONYMOUS": "true"]) else { return }
+        let result = try await runProcess(
+            bench,
+            [
+                "sfu", "--scenario", "livestream", "--subscribers", "2", "--seconds", "2", "--server-url", node.base,
+                "--server-pid", "\(node.server.process.processIdentifier)", "--json",
+            ], timeout: .seconds(120))
+        #expect(result.status == 0, "\(result.stderr)")
+        let document = (try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8))) as? [String: Any]
+        let row = try #require((document?["results"] as? [[String: Any]])?.first, "\(result.stdout)")
+        #expect(row["subscriberStreams"] as? Int == 2, "\(row)")
+        #expect(Self.number(row, "packetsForwardedPerSecond") > 50, "\(row)")
+        #expect(Self.number(row, "srtpFailures") == 0, "\(row)")
+        #expect(Self.number(row, "serverCPUCores") >= 0, "\(row)")
+        try await node.stop()
+    }
 }
