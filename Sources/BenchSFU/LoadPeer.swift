@@ -19,6 +19,12 @@ final class LoadPeer: ChannelInboundHandler, @unchecked Sendable {
         var password: String
         var fingerprint: DTLSFingerprint
         var address: SocketAddress
+        /// Our DTLS role: `.client` when the remote SDP says `a=setup:passive` (an SFU's usual
+        /// answer) or when we answer `active` to its `actpass`; `.server` when it says `active`.
+        var dtlsRole: DTLSRole = .client
+        /// We nominate (offerer facing a lite or answering agent); `false` when a full ICE agent
+        /// offered and controls (Janus's subscriber offers).
+        var controlling = true
     }
 
     /// One stream a publisher sends.
@@ -59,6 +65,7 @@ final class LoadPeer: ChannelInboundHandler, @unchecked Sendable {
     private(set) var outgoing: [Outgoing] = []
     private var incoming: [UInt32: ReceivedStream] = [:]
     private let tieBreaker = UInt64.random(in: 0...UInt64.max)
+    private var checkSucceeded = false
 
     private init(loop: any EventLoop, certificate: DTLSCertificate, stats: LoadStats) {
         self.loop = loop
@@ -66,8 +73,10 @@ final class LoadPeer: ChannelInboundHandler, @unchecked Sendable {
         self.stats = stats
     }
 
-    /// A peer with its own UDP socket on 127.0.0.1.
-    static func make(on loop: any EventLoop, certificate: DTLSCertificate, stats: LoadStats) async throws -> LoadPeer {
+    /// A peer with its own UDP socket on `host` (a loopback address).
+    static func make(
+        on loop: any EventLoop, certificate: DTLSCertificate, stats: LoadStats, host: String = "127.0.0.1"
+    ) async throws -> LoadPeer {
         let peer = LoadPeer(loop: loop, certificate: certificate, stats: stats)
         let channel = try await DatagramBootstrap(group: loop)
             .channelOption(.socketOption(.so_rcvbuf), value: 1 << 20)
@@ -77,12 +86,18 @@ final class LoadPeer: ChannelInboundHandler, @unchecked Sendable {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(peer) }
             }
-            .bind(host: "127.0.0.1", port: 0).get()
+            .bind(host: host, port: 0).get()
         try await loop.submit { peer.channel = channel }.get()
         return peer
     }
 
     var port: Int { channel?.localAddress?.port ?? 0 }
+
+    var identity: BenchSDP.Identity {
+        BenchSDP.Identity(
+            ufrag: local.ufrag, password: local.password, fingerprint: certificate.fingerprint,
+            address: channel?.localAddress?.ipAddress ?? "127.0.0.1", port: port)
+    }
 
     /// Adds a stream to send once connected (publishers), before ``start(remote:)``.
     func addOutgoing(clip: BenchMediaClip, payloadType: UInt8) -> UInt32 {
@@ -98,6 +113,13 @@ final class LoadPeer: ChannelInboundHandler, @unchecked Sendable {
             self.connected = promise
             self.remote = remote
             self.state = .checking
+            do {
+                self.dtls = try DTLSTransport(configuration: .init(
+                    role: remote.dtlsRole, certificate: self.certificate, remoteFingerprints: [remote.fingerprint],
+                    initialRetransmissionTimeout: .milliseconds(250), handshakeTimeout: .seconds(10)))
+            } catch {
+                self.fail("DTLS: \(error)")
+            }
             self.checkTask = self.loop.scheduleRepeatedTask(initialDelay: .zero, delay: .milliseconds(100)) { [weak self] _ in
                 self?.sendCheck()
             }
@@ -130,30 +152,46 @@ final class LoadPeer: ChannelInboundHandler, @unchecked Sendable {
         var request = ByteBuffer()
         STUNBindingRequest(
             transactionID: .random(), username: "\(remote.ufrag):\(local.ufrag)", priority: 2_130_706_431,
-            role: .controlling(tieBreaker: tieBreaker), useCandidate: true,
-            integrityKey: STUNCredentials.shortTermKey(password: remote.password)
+            role: remote.controlling ? .controlling(tieBreaker: tieBreaker) : .controlled(tieBreaker: tieBreaker),
+            useCandidate: remote.controlling, integrityKey: STUNCredentials.shortTermKey(password: remote.password)
         ).write(to: &request)
         send(request)
         channel?.flush()
     }
 
     private func checkAnswered() {
-        guard state == .checking, let remote else { return }
+        guard !checkSucceeded, state == .checking || state == .handshaking, let dtls else { return }
+        checkSucceeded = true
         // Consent freshness from here on: a check every 2.5 s (RFC 7675 §5.1 allows 4-6 s).
         checkTask?.cancel()
         checkTask = loop.scheduleRepeatedTask(initialDelay: .milliseconds(2_500), delay: .milliseconds(2_500)) { [weak self] _ in
             self?.sendCheck()
         }
         state = .handshaking
+        // A DTLS server waits for the ClientHello (which may already have been answered).
+        if dtls.configuration.role == .client, case .idle = dtls.state { perform(dtls.startHandshake(now: .now())) }
+    }
+
+    /// A full ICE agent (Janus) checks us too: answer authenticated binding requests
+    /// (RFC 8445 §7.3) with XOR-MAPPED-ADDRESS, MESSAGE-INTEGRITY and FINGERPRINT.
+    private func answerCheck(_ datagram: ByteBuffer, from source: SocketAddress) {
+        let message: STUNMessage
         do {
-            let transport = try DTLSTransport(configuration: .init(
-                role: .client, certificate: certificate, remoteFingerprints: [remote.fingerprint],
-                initialRetransmissionTimeout: .milliseconds(250), handshakeTimeout: .seconds(10)))
-            dtls = transport
-            perform(transport.startHandshake(now: .now()))
+            message = try STUNMessage(bytes: datagram)
         } catch {
-            fail("DTLS: \(error)")
+            JanusTarget.debug("unparseable STUN from \(source): \(error)")
+            return
         }
+        if message.type == .bindingSuccess {
+            checkAnswered()
+            return
+        }
+        guard message.type == .bindingRequest, let mapped = STUNAddress(source) else { return }
+        var response = ByteBuffer()
+        STUNMessage.writeBindingSuccess(
+            to: &response, transactionID: message.transactionID, mappedAddress: mapped,
+            integrityKey: STUNCredentials.shortTermKey(password: local.password))
+        channel?.writeAndFlush(AddressedEnvelope(remoteAddress: source, data: response), promise: nil)
     }
 
     // MARK: DTLS
@@ -248,11 +286,13 @@ final class LoadPeer: ChannelInboundHandler, @unchecked Sendable {
     // MARK: Receiving
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        var datagram = unwrapInboundIn(data).data
+        let envelope = unwrapInboundIn(data)
+        var datagram = envelope.data
         switch PacketClass(classifying: datagram) {
-        case .stun: checkAnswered()
+        case .stun: answerCheck(datagram, from: envelope.remoteAddress)
         case .dtls:
-            guard let dtls else { return }
+            guard let dtls, state == .checking || state == .handshaking || state == .connected else { return }
+            if state == .checking { state = .handshaking }
             perform(dtls.receive(datagram: datagram, now: .now()))
         case .rtp:
             guard let srtp else { return }

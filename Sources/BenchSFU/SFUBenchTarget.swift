@@ -6,11 +6,13 @@ import NIOHTTP1
 /// A server the load generator measures. Each call is one signalling exchange.
 protocol SFUBenchTarget: Sendable {
     var name: String { get }
-    /// Publishes with `offer`; returns the answer, the publisher id subscribers name, and the
-    /// resource to delete.
-    func publish(room: String, offer: String) async throws -> (answer: String, publisherID: String, resource: String)
-    /// Subscribes to `publisherID` with a recvonly `offer`; returns the answer and the resource.
-    func subscribe(room: String, publisherID: String, offer: String) async throws -> (answer: String, resource: String)
+    /// Publishes `sections` (sendonly, with their SSRCs); returns where to send, the publisher
+    /// id subscribers name, and the resource to close.
+    func publish(room: String, identity: BenchSDP.Identity, sections: [BenchSDP.Section]) async throws
+        -> (remote: LoadPeer.Remote, publisherID: String, resource: String)
+    /// Subscribes to `publisherID` (audio, and video when `video`).
+    func subscribe(room: String, publisherID: String, identity: BenchSDP.Identity, video: Bool) async throws
+        -> (remote: LoadPeer.Remote, resource: String)
     func close(resource: String) async
 }
 
@@ -21,15 +23,22 @@ struct CommuCatTarget: SFUBenchTarget {
     let client: HTTPClient
     var name: String { "commucat" }
 
-    func publish(room: String, offer: String) async throws -> (answer: String, publisherID: String, resource: String) {
-        let (answer, location) = try await post("\(base)/whip/\(room)", offer)
+    func publish(room: String, identity: BenchSDP.Identity, sections: [BenchSDP.Section]) async throws
+        -> (remote: LoadPeer.Remote, publisherID: String, resource: String)
+    {
+        let (answer, location) = try await post("\(base)/whip/\(room)", BenchSDP.offer(identity, sections: sections))
         let id = location.split(separator: "/").last.map(String.init) ?? ""
-        return (answer, id, location)
+        return (try BenchSDP.remote(fromAnswer: answer), id, location)
     }
 
-    func subscribe(room: String, publisherID: String, offer: String) async throws -> (answer: String, resource: String) {
-        let (answer, location) = try await post("\(base)/whep/\(room)/\(publisherID)", offer)
-        return (answer, location)
+    func subscribe(room: String, publisherID: String, identity: BenchSDP.Identity, video: Bool) async throws
+        -> (remote: LoadPeer.Remote, resource: String)
+    {
+        var sections: [BenchSDP.Section] = []
+        if video { sections.append(.init(kind: .video, sending: false)) }
+        sections.append(.init(kind: .audio, sending: false))
+        let (answer, location) = try await post("\(base)/whep/\(room)/\(publisherID)", BenchSDP.offer(identity, sections: sections))
+        return (try BenchSDP.remote(fromAnswer: answer), location)
     }
 
     func close(resource: String) async {

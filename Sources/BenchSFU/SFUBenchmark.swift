@@ -30,6 +30,11 @@ public struct SFUBenchConfig: Sendable {
     /// Pin the server to CPU 0 and the generator to CPU 1.
     public var pin = false
     public var token: String?
+    /// `commucat` or `janus` (Janus VideoRoom at ``janusURL``; needs ``serverPID`` for its CPU).
+    public var target = "commucat"
+    public var janusURL = "http://127.0.0.1:8088/janus"
+    /// The loopback address the simulated peers bind (Janus in its namespace wants 127.0.1.1).
+    public var localAddress = "127.0.0.1"
 
     public init() {}
 }
@@ -91,19 +96,16 @@ public final class SFUBenchmark: @unchecked Sendable {
         var publisherIDs: [String] = []
         for index in 0..<publisherCount {
             progress("publisher \(index + 1)/\(publisherCount)")
-            let peer = try await LoadPeer.make(on: loop, certificate: certificate, stats: stats)
+            let peer = try await LoadPeer.make(on: loop, certificate: certificate, stats: stats, host: config.localAddress)
             var sections: [BenchSDP.Section] = []
             if let video, config.scenario != .audioRoom {
                 sections.append(.init(kind: .video, sending: true, ssrc: peer.addOutgoing(clip: video, payloadType: 96)))
             }
             sections.append(.init(kind: .audio, sending: true, ssrc: peer.addOutgoing(clip: audio, payloadType: 111)))
-            let offer = BenchSDP.offer(
-                ufrag: peer.local.ufrag, password: peer.local.password, fingerprint: certificate.fingerprint, port: peer.port,
-                sections: sections)
-            let published = try await target.publish(room: room, offer: offer)
+            let published = try await target.publish(room: room, identity: peer.identity, sections: sections)
             resources.append(published.resource)
             peers.append(peer)
-            try await peer.start(remote: try BenchSDP.remote(fromAnswer: published.answer)).get()
+            try await peer.start(remote: published.remote).get()
             publisherIDs.append(published.publisherID)
         }
 
@@ -144,17 +146,12 @@ public final class SFUBenchmark: @unchecked Sendable {
             var pending: [EventLoopFuture<Void>] = []
             for (publisherIndex, publisherID) in publisherIDs.enumerated() {
                 if config.scenario == .meeting, publisherIndex == index % max(publisherIDs.count, 1) { continue }
-                let peer = try await LoadPeer.make(on: loop, certificate: certificate, stats: stats)
-                var sections: [BenchSDP.Section] = []
-                if video { sections.append(.init(kind: .video, sending: false)) }
-                sections.append(.init(kind: .audio, sending: false))
-                let offer = BenchSDP.offer(
-                    ufrag: peer.local.ufrag, password: peer.local.password, fingerprint: certificate.fingerprint,
-                    port: peer.port, sections: sections)
-                let subscribed = try await target.subscribe(room: room, publisherID: publisherID, offer: offer)
+                let peer = try await LoadPeer.make(on: loop, certificate: certificate, stats: stats, host: config.localAddress)
+                let subscribed = try await target.subscribe(
+                    room: room, publisherID: publisherID, identity: peer.identity, video: video)
                 resources.append(subscribed.resource)
                 peers.append(peer)
-                pending.append(peer.start(remote: try BenchSDP.remote(fromAnswer: subscribed.answer)))
+                pending.append(peer.start(remote: subscribed.remote))
             }
             for future in pending { try await future.get() }
         }
@@ -199,6 +196,10 @@ public final class SFUBenchmark: @unchecked Sendable {
     // MARK: Server
 
     private func prepareTarget() async throws -> any SFUBenchTarget {
+        if config.target == "janus" {
+            serverPID = config.serverPID
+            return JanusTarget(base: config.janusURL, client: http)
+        }
         if let url = config.serverURL {
             serverPID = config.serverPID
             return CommuCatTarget(base: url, token: config.token, client: http)

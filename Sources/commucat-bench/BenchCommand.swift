@@ -94,7 +94,9 @@ struct SFU: ParsableCommand {
         abstract: "Load the SFU with simulated publishers and subscribers and measure forwarding, loss, delay and server CPU."
     )
 
-    @Option(help: "The server to measure: commucat (janus is not supported yet).") var target = "commucat"
+    @Option(help: "The server to measure: commucat or janus (Janus VideoRoom's HTTP API at --janus-url).") var target = "commucat"
+    @Option(name: .customLong("janus-url"), help: "Janus HTTP API base.") var janusURL = "http://127.0.0.1:8088/janus"
+    @Option(name: .customLong("local-ip"), help: "Loopback address the simulated peers bind.") var localIP = "127.0.0.1"
     @Option(help: "livestream, audio-room or meeting.") var scenario = "livestream"
     @Option(help: "Subscribers (per publisher for livestream; listeners for audio-room; ignored for meeting).") var subscribers = 10
     @Option(help: "Participants of a meeting.") var publishers = 4
@@ -110,9 +112,7 @@ struct SFU: ParsableCommand {
 
     func validate() throws {
         if json && csv { throw ValidationError("--json and --csv exclude each other") }
-        guard target == "commucat" else {
-            throw ValidationError("--target \(target): only commucat is supported so far (Janus VideoRoom is planned)")
-        }
+        guard target == "commucat" || target == "janus" else { throw ValidationError("--target must be commucat or janus") }
         guard SFUBenchConfig.Scenario(rawValue: scenario) != nil else {
             throw ValidationError("--scenario must be one of \(SFUBenchConfig.Scenario.allCases.map(\.rawValue).joined(separator: ", "))")
         }
@@ -131,6 +131,9 @@ struct SFU: ParsableCommand {
         config.serverPID = serverPID
         config.token = token
         config.pin = pin
+        config.target = target
+        config.janusURL = janusURL
+        config.localAddress = localIP
         let showProgress = isatty(STDERR_FILENO) == 1
         let benchmark = SFUBenchmark(config: config) { line in
             if showProgress { FileHandle.standardError.write(Data("\r\u{1B}[K\(line)".utf8)) }
