@@ -110,8 +110,9 @@ public final class SFUBenchmark: @unchecked Sendable {
         }
 
         // Subscribers, raised step by step when ramping.
-        var steps = [config.subscribers]
-        if config.ramp {
+        // A meeting has one receiving participant per publisher (each receives all the others).
+        var steps = [config.scenario == .meeting ? publisherCount : config.subscribers]
+        if config.ramp, config.scenario != .meeting {
             steps = []
             var count = max(1, config.subscribers)
             while count <= config.rampLimit {
