@@ -105,7 +105,7 @@ import Testing
         let started = ContinuousClock.now
         let result = try await runProcess(binary, ["serve"], environment: env)
         #expect(result.status == 1)
-        #expect(ContinuousClock.now - started < .seconds(20))
+        #expect(ContinuousClock.now - started < .seconds(120), "a hang guard, not a timing test")
         let first = result.stderr.split(separator: "\n").first.map(String.init) ?? ""
         #expect(first.hasPrefix("commucat: storage: cannot reach PostgreSQL at 127.0.0.1:\(dead)"), "\(result.stderr)")
         #expect(!result.stderr.contains("pw@"), "the password leaked into the error")

@@ -132,10 +132,9 @@ struct RedisClientTests {
     @Test func commandTimeoutDoesNotDesynchroniseReplies() async throws {
         let configuration = RedisClient.Configuration(commandTimeout: .milliseconds(200))
         try await withRedis(configuration: configuration) { _, client throws in
-            let started = ContinuousClock.now
+            // `.timeout` (not the BLPOP's nil reply after 1 s) shows the 200 ms command timeout fired.
             let error = await #expect(throws: RedisError.self) { try await client.send(["BLPOP", "empty-list", "1"]) }
             #expect(error?.code == .timeout)
-            #expect(ContinuousClock.now - started < .seconds(5), "fails fast instead of waiting for the command timeout")
             // The late BLPOP reply (nil, after ~1 s) is consumed and dropped, not handed to ECHO.
             let replied = await eventually(timeout: .seconds(5)) {
                 (try? await client.send(["ECHO", "after"]))?.string == "after"
@@ -207,10 +206,10 @@ struct RedisClientTests {
             server.stop()
             let dropped = await eventually(timeout: .seconds(5)) { !client.state.isConnected }
             #expect(dropped, "state after kill: \(client.state)")
-            let started = ContinuousClock.now
+            // `.disconnected`, not `.timeout`: the command failed at once instead of waiting for the
+            // 5 s command timeout (no wall-clock bound: CI machines are shared).
             let error = await #expect(throws: RedisError.self) { try await client.ping() }
             #expect(error?.code == .disconnected)
-            #expect(ContinuousClock.now - started < .seconds(4), "fails fast, not after the 5 s command timeout")
             // Reconnect attempts run, and fail, while the server is down.
             let retrying = await eventually(timeout: .seconds(3)) {
                 if case .disconnected(let reason) = client.state { return reason.contains("refused") }

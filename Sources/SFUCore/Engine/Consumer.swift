@@ -42,6 +42,8 @@ public final class Consumer: @unchecked Sendable {
     private(set) var munger: RTPMunger
     let ring: RetransmissionRing?
     private var rtxSequence: UInt16
+    /// Outgoing datagram buffers, reused round-robin (no allocation per forwarded packet).
+    private var sendPool: SendBufferPool
     private(set) var paused: Bool
     private(set) var waitingForKeyframe: Bool
     private var lastKeyframeRequest: UInt64 = 0
@@ -101,6 +103,8 @@ public final class Consumer: @unchecked Sendable {
             clockRate: clockRate, initialSequenceNumber: UInt16.random(in: 0...UInt16.max, using: &generator),
             initialTimestamp: UInt32.random(in: 0...UInt32.max, using: &generator))
         self.rtxSequence = UInt16.random(in: 0...UInt16.max, using: &generator)
+        self.sendPool = SendBufferPool(
+            allocator: transport.allocator, capacity: producer.kind == .video ? 64 : 16, bufferSize: 0)
         // NACK answers need the ring: video always (browsers negotiate nack), audio when asked.
         if usesNACK || producer.kind == .video {
             let slots = producer.kind == .video ? transport.worker.configuration.retransmissionSlots : 128
@@ -233,7 +237,8 @@ public final class Consumer: @unchecked Sendable {
             ssrc: packet.ssrc, sequenceNumber: packet.sequenceNumber, timestamp: packet.timestamp,
             arrivalNanoseconds: arrival)
         else { return false }
-        var buffer = transport.allocator.buffer(capacity: packet.encodedSize + SRTPSession.maximumTrailerLength)
+        var (slot, buffer) = sendPool.checkOut(minimumCapacity: packet.encodedSize + SRTPSession.maximumTrailerLength)
+        defer { sendPool.checkIn(buffer, at: slot) }
         buffer.writeImmutableBuffer(packet.buffer)
         let transportSequence = transport.transportSequence
         if transportCCID != 0 { transport.transportSequence &+= 1 }
