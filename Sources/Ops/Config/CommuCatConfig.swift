@@ -58,6 +58,11 @@ public struct CommuCatConfig: Sendable {
     public var apiKey: String?
     public var apiSecret: String?
     public var allowAnonymous = false
+    /// `POST /api/dev/token` for the demo page: on with embedded defaults (no config file), off
+    /// when a config file is used unless `auth.dev_tokens = true`.
+    public var devTokens: Bool?
+    /// `rooms.max_participants`: participants per `/rtc` room.
+    public var maxRoomParticipants = 50
     // storage, redis, admin
     public var storageURL: String?
     public var redisURL: String?
@@ -92,7 +97,8 @@ public struct CommuCatConfig: Sendable {
         "http.enabled", "http.listen",
         "https.enabled", "https.listen", "https.cert", "https.key",
         "media.udp_listen", "media.public_ips",
-        "auth.api_key", "auth.api_secret", "auth.allow_anonymous",
+        "auth.api_key", "auth.api_secret", "auth.allow_anonymous", "auth.dev_tokens",
+        "rooms.max_participants",
         "storage.url", "redis.url", "admin.token",
         "crypto.prologue", "crypto.noise_rotation_interval", "crypto.noise_grace",
         "turn.urls", "turn.secret", "turn.ttl",
@@ -139,6 +145,8 @@ public struct CommuCatConfig: Sendable {
         apiKey = try s.string("auth.api_key")
         apiSecret = try s.string("auth.api_secret")
         if let v = try s.bool("auth.allow_anonymous") { allowAnonymous = v }
+        if let v = try s.bool("auth.dev_tokens") { devTokens = v }
+        if let v = try s.integer("rooms.max_participants", range: 1...10_000) { maxRoomParticipants = Int(v) }
         storageURL = try s.string("storage.url")
         redisURL = try s.string("redis.url").flatMap { $0.isEmpty ? nil : $0 }
         adminToken = try s.string("admin.token").flatMap { $0.isEmpty ? nil : $0 }
@@ -217,6 +225,9 @@ public struct CommuCatConfig: Sendable {
     // MARK: Derived paths
 
     /// The data directory made absolute against the current directory.
+    /// Whether `POST /api/dev/token` is served (see ``devTokens``).
+    public var devTokensEnabled: Bool { devTokens ?? (sourceFile == nil) }
+
     public var dataDirectoryURL: URL {
         URL(fileURLWithPath: dataDirectory, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
             .standardizedFileURL

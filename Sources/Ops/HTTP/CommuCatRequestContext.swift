@@ -19,7 +19,10 @@ public struct CommuCatRequestContext: RequestContext, RemoteAddressRequestContex
     public var maxUploadSize: Int { Self.bodyLimit.load(ordering: .relaxed) }
 
     /// True when the peer connected over loopback (127.0.0.0/8 or ::1).
-    public var isLoopback: Bool {
+    public var isLoopback: Bool { Self.isLoopback(remoteAddress) }
+
+    /// True for 127.0.0.0/8, ::1 and Unix sockets.
+    static func isLoopback(_ remoteAddress: SocketAddress?) -> Bool {
         switch remoteAddress {
         case .v4(let address)?:
             return address.address.sin_addr.s_addr & 0x0000_00ff == 0x0000_007f

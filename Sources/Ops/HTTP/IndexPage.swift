@@ -1,11 +1,20 @@
+import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
 
-/// `GET /`: a plain page that says what this server is and links its endpoints. The demo call page
-/// (issue: multi-party rooms) replaces it when rooms exist.
+/// `GET /`: the demo call page (`Resources/demo.html`, the `/rtc` room client), or a plain page
+/// that links the endpoints if the resource bundle lacks it.
 struct IndexPage {
     let config: CommuCatConfig
+
+    static func demoPage() -> String? {
+        let url = Bundle.module.url(forResource: "demo", withExtension: "html", subdirectory: "Resources")
+            ?? Bundle.module.url(forResource: "demo", withExtension: "html")
+            ?? [Bundle.module.bundleURL, Bundle.module.resourceURL].compactMap { $0?.appendingPathComponent("Resources/demo.html") }
+            .first { FileManager.default.fileExists(atPath: $0.path) }
+        return url.flatMap { try? String(contentsOf: $0, encoding: .utf8) }
+    }
 
     func register(on router: Router<CommuCatRequestContext>) {
         let html = """
@@ -24,10 +33,12 @@ struct IndexPage {
             <p>The demo call page is not part of this build yet; see the feature table in README.md.</p>
             </body></html>
             """
+        let page = Self.demoPage() ?? html
         router.get("/") { _, _ in
             var headers = HTTPFields()
             headers[.contentType] = "text/html; charset=utf-8"
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
+            headers[.cacheControl] = "no-cache"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: page)))
         }
     }
 }

@@ -98,7 +98,7 @@ public struct CommuCatServer: Sendable {
             listeners.append(
                 ListenerService(
                     name: "http", configKey: "http.listen", address: config.httpListen, responder: responder,
-                    server: .http1(), logger: logger, bound: bound))
+                    server: media.webSocketServer(), logger: logger, bound: bound))
         }
         if let tls {
             do {

@@ -1,5 +1,7 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import HummingbirdWebSocket
 import Logging
 import NIOCore
 import NIOPosix
@@ -12,6 +14,10 @@ struct MediaPlane: Sendable {
     let worker: MediaWorker
     let backend: SFURoomBackend
     let routes: MediaRoutes<SFURoomBackend>
+    /// The `/rtc` room WebSocket (SPEC §3.3) over the same rooms.
+    let rooms: RoomRoutes
+    let tokens: AccessTokens
+    let devTokens: Bool
 
     /// Binds the media port and builds the routes. A port in use is one line naming the key.
     static func start(config: CommuCatConfig, secrets: DataDirectory.Secrets, logger: Logger) async throws(StartupError)
@@ -36,15 +42,36 @@ struct MediaPlane: Sendable {
             maxBodyBytes: min(Int(config.maxBodyBytes), 256 * 1024))
         let routes = MediaRoutes(backend: backend, configuration: configuration)
         await backend.setSessionEndedHandler { session in routes.forget(session) }
+        let service = RoomService(
+            backend: backend,
+            configuration: .init(
+                capabilities: configuration.capabilities, maxParticipants: config.maxRoomParticipants,
+                iceServers: configuration.iceServers),
+            logger: Logger(label: "commucat.rooms"))
+        let rooms = RoomRoutes(service: service, tokens: configuration.tokens, allowAnonymous: config.allowAnonymous)
         if let address = worker.localAddress {
             logger.info("media plane listening", metadata: ["udp": "\(address)", "candidates": "\(worker.localCandidates.count)"])
         }
-        return MediaPlane(worker: worker, backend: backend, routes: routes)
+        return MediaPlane(
+            worker: worker, backend: backend, routes: routes, rooms: rooms, tokens: configuration.tokens,
+            devTokens: config.devTokensEnabled)
     }
 
     func register(on router: Hummingbird.Router<CommuCatRequestContext>) {
         routes.register(on: router) { _, context in
             MediaPeer(address: context.remoteAddress?.ipAddress, isLoopback: context.isLoopback)
+        }
+        if devTokens { DevTokenRoute(tokens: tokens).register(on: router) }
+    }
+
+    /// HTTP/1.1 with the WebSocket upgrade of `/rtc` (the room protocol); every other request
+    /// goes to the router. The HTTPS listener (h2 + http/1.1) does not upgrade.
+    func webSocketServer() -> HTTPServerBuilder {
+        let rooms = self.rooms
+        return .http1WebSocketUpgrade { request, channel, _ in
+            let isLoopback = CommuCatRequestContext.isLoopback(channel.remoteAddress)
+            guard let handler = rooms.webSocketHandler(for: request, isLoopback: isLoopback) else { return .dontUpgrade }
+            return .upgrade([:]) { inbound, outbound, _ in await handler(inbound, outbound) }
         }
     }
 

@@ -9,7 +9,7 @@ import NIOCore
 final class DTLSBIOContext {
     var inbound: ByteBuffer?
     var outbound: [ByteBuffer] = []
-    let remoteFingerprints: [DTLSFingerprint]
+    var remoteFingerprints: [DTLSFingerprint]
     var peerFingerprintVerified = false
     var peerFingerprintMismatch = false
     let initialTimeoutMicroseconds: UInt32

@@ -67,7 +67,7 @@ public final class DTLSTransport {
         case closed
     }
 
-    public let configuration: Configuration
+    public private(set) var configuration: Configuration
     public private(set) var state: State = .idle
     /// When to call ``tick(now:)`` next, on the injected clock; `nil` when no timer is running.
     public private(set) var nextTimeout: NIODeadline?
@@ -151,6 +151,14 @@ public final class DTLSTransport {
     deinit {
         SSL_free(ssl)  // frees the BIO, whose data points at bioContext (still alive here)
         SSL_CTX_free(context)
+    }
+
+    /// Sets the peer's fingerprints when they arrive after the transport was made: when the SFU
+    /// offers (`a=setup:actpass`) it learns them from the answer (RFC 8842 §5.3). Until then every
+    /// handshake fails verification, so media never flows to an unverified peer.
+    public func setRemoteFingerprints(_ fingerprints: [DTLSFingerprint]) {
+        configuration.remoteFingerprints = fingerprints
+        bioContext.remoteFingerprints = fingerprints
     }
 
     /// Starts the handshake. A client sends its ClientHello; a server only starts its deadline and

@@ -136,6 +136,15 @@ public final class WebRTCTransport: ICESessionDelegate, @unchecked Sendable {
         }
     }
 
+    /// Sets the peer's fingerprints once its answer arrived (the SFU offered; see
+    /// ``DTLSTransport/setRemoteFingerprints(_:)``).
+    public func setRemoteFingerprints(_ fingerprints: [DTLSFingerprint]) async throws(SFUError) {
+        try await worker.eventLoop.runOnLoop { () throws(SFUError) in
+            guard self.isOpen else { throw SFUError(.closed, detail: "transport") }
+            self.dtls.setRemoteFingerprints(fingerprints)
+        }
+    }
+
     /// Starts receiving a publisher's track. See `RTPParameters.swift` for what the parameters mean.
     public func produce(kind: MediaKind, parameters: RTPParameters) async throws(SFUError) -> Producer {
         try await worker.eventLoop.runOnLoop { () throws(SFUError) -> Producer in

@@ -21,8 +21,11 @@ public actor SFURoomBackend: MediaRoomBackend {
 
     private struct SubscribedSession {
         let transport: WebRTCTransport
+        /// The watched publisher (WHEP), or empty for a room participant's subscriber connection.
         let publisherID: String
-        let consumers: [Consumer]
+        var consumers: [Consumer]
+        /// Room subscriber connections: the consumer of each track id.
+        var tracks: [String: Consumer] = [:]
     }
 
     private struct Room {
@@ -183,6 +186,86 @@ public actor SFURoomBackend: MediaRoomBackend {
         let routers = rooms.values.map(\.router)
         rooms.removeAll()
         for router in routers { await router.close() }
+    }
+
+    // MARK: Room subscriber connections (/rtc: the SFU offers, the participant answers)
+
+    /// Opens a participant's subscriber connection: a transport that waits for the peer's ICE
+    /// credentials and fingerprints (``setSubscriberRemote(_:ice:fingerprints:)``). The SFU offers
+    /// `a=setup:actpass`; browsers answer `active`, so the SFU is the DTLS server (RFC 8842 §5.2).
+    public func openSubscriber(_ session: MediaSessionID) async throws(MediaBackendError) -> LocalTransportDescription {
+        let router = try await router(for: session.room)
+        let transport: WebRTCTransport
+        do {
+            transport = try await router.createWebRTCTransport(remoteICE: nil, remoteFingerprints: [], dtlsRole: .server)
+        } catch {
+            await dropRoomIfEmpty(session.room)
+            throw MediaBackendError(.internalError, detail: "cannot create a transport: \(error)")
+        }
+        rooms[session.room]?.subscribers[session.id] = SubscribedSession(transport: transport, publisherID: "", consumers: [])
+        await watch(transport, session: session)
+        return Self.describe(transport)
+    }
+
+    /// The peer's answer arrived: its ICE credentials and DTLS fingerprints.
+    public func setSubscriberRemote(
+        _ session: MediaSessionID, ice: ICECredentials, fingerprints: [SDPFingerprint]
+    ) async throws(MediaBackendError) {
+        guard let transport = rooms[session.room]?.subscribers[session.id]?.transport else {
+            throw MediaBackendError(.sessionNotFound, detail: "session \(session) ended")
+        }
+        let parsed = fingerprints.compactMap { try? DTLSFingerprint(algorithm: $0.algorithm, hex: $0.value) }
+        guard !parsed.isEmpty else { throw MediaBackendError(.rejected, detail: "no a=fingerprint with a supported hash function") }
+        do {
+            try await transport.setRemoteICE(ice)
+            try await transport.setRemoteFingerprints(parsed)
+        } catch {
+            throw MediaBackendError(.rejected, detail: "cannot use the answer's transport: \(error)")
+        }
+    }
+
+    /// Adds a consumer of `publisherID`'s track `trackID` to a subscriber connection, sending with
+    /// `codecs` (the payload types the SFU's offer announces). Returns what the offer announces.
+    public func consumeTrack(
+        _ session: MediaSessionID, publisherID: String, trackID: String, codecs: [NegotiatedCodec],
+        headerExtensions: [NegotiatedHeaderExtension], mid: String
+    ) async throws(MediaBackendError) -> OutgoingStream {
+        guard let subscriber = rooms[session.room]?.subscribers[session.id] else {
+            throw MediaBackendError(.sessionNotFound, detail: "session \(session) ended")
+        }
+        guard let published = rooms[session.room]?.publishers[publisherID]?.tracks.first(where: { $0.track.trackID == trackID })
+        else { throw MediaBackendError(.publisherNotFound, detail: "no track \(trackID) in room \(session.room)") }
+        let kind = Self.engineKind(published.track.kind)
+        let consumer: Consumer
+        do {
+            consumer = try await subscriber.transport.consume(
+                producer: published.producer, codecs: codecs.map { Self.codecParameters($0, kind: kind) },
+                headerExtensions: Self.extensionParameters(headerExtensions))
+        } catch {
+            throw MediaBackendError(.rejected, detail: "the media engine refused the subscription: \(error)")
+        }
+        guard rooms[session.room]?.subscribers[session.id] != nil else {
+            await consumer.close()
+            throw MediaBackendError(.sessionNotFound, detail: "session \(session) ended")
+        }
+        rooms[session.room]?.subscribers[session.id]?.consumers.append(consumer)
+        rooms[session.room]?.subscribers[session.id]?.tracks[trackID] = consumer
+        return OutgoingStream(mid: mid, ssrc: consumer.ssrc, rtxSSRC: consumer.rtxSSRC, cname: consumer.rtpParameters.cname ?? publisherID)
+    }
+
+    /// Closes the consumer of `trackID` on a subscriber connection (the track was unpublished).
+    public func stopConsuming(_ session: MediaSessionID, trackID: String) async {
+        guard let consumer = rooms[session.room]?.subscribers[session.id]?.tracks.removeValue(forKey: trackID) else { return }
+        rooms[session.room]?.subscribers[session.id]?.consumers.removeAll { $0 === consumer }
+        await consumer.close()
+    }
+
+    /// Pauses or resumes every consumer of a track in the room (mute, SPEC §3.3).
+    public func setTrackPaused(room: String, trackID: String, paused: Bool) async {
+        let consumers = rooms[room]?.subscribers.values.compactMap { $0.tracks[trackID] } ?? []
+        for consumer in consumers {
+            if paused { await consumer.pause() } else { await consumer.resume() }
+        }
     }
 
     // MARK: Internals

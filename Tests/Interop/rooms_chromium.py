@@ -1,0 +1,273 @@
+#!/usr/bin/env python3
+"""Multi-party rooms in a real browser: headless Chromium pages join one room through the demo
+page at `/` (the `/rtc` room protocol), and we check what a person would see.
+
+Runs itself inside a private network namespace that has only `lo` (`unshare --net`), with the
+CommuCat server and Chromium both inside it, so nothing can leave the machine. Steps, each bounded:
+
+1. three pages (alice, bob, carol) open `/?room=R&name=N&autojoin=1`;
+2. each page shows two remote tiles whose video is playing (`framesDecoded` rising in getStats);
+3. a screenshot of alice's page is saved (`--screenshot`);
+4. carol presses Leave; alice and bob drop her tile;
+5. `/rtc` with a garbage token, with a token for another room, and a malformed message on a
+   joined socket each get an `error` message, and alice and bob keep decoding.
+
+Prints one JSON line with the observations and exits 0 when every check passed.
+"""
+import argparse
+import asyncio
+import base64
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+import websockets
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def free_udp_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url, deadline):
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                return response.read()
+        except Exception:
+            time.sleep(0.2)
+    raise RuntimeError(f"{url} did not answer in time")
+
+
+class CDP:
+    """A minimal DevTools protocol client over one browser-level websocket (flattened sessions)."""
+
+    def __init__(self, ws):
+        self.ws = ws
+        self.next_id = 0
+        self.pending = {}
+        self.reader = asyncio.create_task(self._read())
+
+    async def _read(self):
+        async for raw in self.ws:
+            message = json.loads(raw)
+            future = self.pending.pop(message.get("id"), None)
+            if future and not future.done():
+                future.set_result(message)
+
+    async def call(self, method, params=None, session=None, timeout=30):
+        self.next_id += 1
+        request = {"id": self.next_id, "method": method, "params": params or {}}
+        if session:
+            request["sessionId"] = session
+        future = asyncio.get_running_loop().create_future()
+        self.pending[self.next_id] = future
+        await self.ws.send(json.dumps(request))
+        message = await asyncio.wait_for(future, timeout)
+        if "error" in message:
+            raise RuntimeError(f"{method}: {message['error']}")
+        return message.get("result", {})
+
+    async def evaluate(self, session, expression):
+        result = await self.call("Runtime.evaluate", {"expression": expression, "returnByValue": True, "awaitPromise": True}, session)
+        return result.get("result", {}).get("value")
+
+
+TILES_JS = """JSON.stringify([...document.querySelectorAll('.tile.remote')].map(t => ({
+  participant: t.dataset.participant, label: t.querySelector('.label').textContent,
+  frames: Number(t.dataset.framesDecoded || 0)})))"""
+
+
+PAGE_STATE_JS = """JSON.stringify({error: commucat.error, participant: commucat.participantId,
+  pub: commucat.pub && [commucat.pub.connectionState, commucat.pub.iceConnectionState, commucat.pub.signalingState],
+  sub: commucat.sub && [commucat.sub.connectionState, commucat.sub.iceConnectionState, commucat.sub.signalingState],
+  status: document.getElementById('status').textContent})"""
+
+
+async def tiles(cdp, session):
+    value = await cdp.evaluate(session, TILES_JS)
+    return json.loads(value) if value else []
+
+
+async def wait_until(predicate, timeout, interval=0.5):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = await predicate()
+        if last:
+            return True, last
+        await asyncio.sleep(interval)
+    return False, last
+
+
+async def rtc_first_message(base_ws, query, send_text=None):
+    async with websockets.connect(f"{base_ws}/rtc?{query}", open_timeout=10) as ws:
+        first = json.loads(await asyncio.wait_for(ws.recv(), 10))
+        if send_text is None:
+            return first, None
+        await ws.send(send_text)
+        # The server may send other messages first (a subscriber offer): read up to 20 of them.
+        for _ in range(20):
+            second = json.loads(await asyncio.wait_for(ws.recv(), 10))
+            if second.get("type") == "error":
+                return first, second
+        return first, None
+
+
+def dev_token(base, room, name):
+    request = urllib.request.Request(f"{base}/api/dev/token", data=json.dumps({"room": room, "name": name}).encode(),
+                                     headers={"content-type": "application/json"}, method="POST")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())["token"]
+
+
+async def run(args, base, port_debug):
+    room = "demo"
+    names = ["alice", "bob", "carol"]
+    observations = {"checks": {}}
+    checks = observations["checks"]
+    version = json.loads(wait_http(f"http://127.0.0.1:{port_debug}/json/version", time.monotonic() + 60))
+    async with websockets.connect(version["webSocketDebuggerUrl"], max_size=64 * 1024 * 1024) as ws:
+        cdp = CDP(ws)
+        sessions = []
+        for name in names:
+            target = await cdp.call("Target.createTarget", {"url": f"{base}/?room={room}&name={name}&autojoin=1"})
+            attached = await cdp.call("Target.attachToTarget", {"targetId": target["targetId"], "flatten": True})
+            sessions.append(attached["sessionId"])
+            await asyncio.sleep(1.0)
+
+        async def all_playing():
+            views = [await tiles(cdp, s) for s in sessions]
+            observations["tiles"] = views
+            return all(len(v) == 2 and all(t["frames"] > 0 for t in v) for v in views)
+
+        ok, _ = await wait_until(all_playing, args.timeout)
+        checks["three_pages_each_show_two_playing_remote_videos"] = ok
+        observations["pages"] = [json.loads(await cdp.evaluate(s, PAGE_STATE_JS) or "null") for s in sessions]
+        # Playing means rising: read again a few seconds later.
+        before = [await tiles(cdp, s) for s in sessions]
+        await asyncio.sleep(4)
+        after = [await tiles(cdp, s) for s in sessions]
+        rising = True
+        for b, a in zip(before, after):
+            frames_before = {t["participant"]: t["frames"] for t in b}
+            for t in a:
+                if t["frames"] <= frames_before.get(t["participant"], 0):
+                    rising = False
+        checks["frames_decoded_rising"] = ok and rising
+        observations["frames_after"] = after
+        labels = sorted(t["label"] for t in after[0])
+        checks["names_shown"] = labels == ["bob", "carol"]
+
+        await cdp.call("Emulation.setDeviceMetricsOverride", {"width": 1280, "height": 720, "deviceScaleFactor": 1, "mobile": False}, sessions[0])
+        await asyncio.sleep(1.5)
+        shot = await cdp.call("Page.captureScreenshot", {"format": "png"}, sessions[0])
+        os.makedirs(os.path.dirname(os.path.abspath(args.screenshot)), exist_ok=True)
+        with open(args.screenshot, "wb") as out:
+            out.write(base64.b64decode(shot["data"]))
+        observations["screenshot"] = args.screenshot
+
+        # Bad input: refused with a clear error, and nobody else notices.
+        base_ws = base.replace("http://", "ws://")
+        first, _ = await rtc_first_message(base_ws, f"room={room}&access_token=garbage")
+        checks["garbage_token_refused"] = first.get("type") == "error" and first.get("code") == "token_invalid"
+        other = dev_token(base, "another-room", "mallory")
+        first, _ = await rtc_first_message(base_ws, f"room={room}&access_token={other}")
+        checks["other_room_token_refused"] = first.get("type") == "error" and first.get("code") == "token_room"
+        token = dev_token(base, room, "prober")
+        first, second = await rtc_first_message(base_ws, f"access_token={token}", send_text="{not json")
+        checks["malformed_message_gets_error"] = first.get("type") == "joined" and second is not None \
+            and second.get("code") == "bad_message"
+        observations["errors"] = {"malformed": second}
+
+        # Carol leaves: the others drop her tile, and keep playing.
+        await cdp.evaluate(sessions[2], "document.getElementById('leave').click(); true")
+
+        async def carol_gone():
+            views = [await tiles(cdp, s) for s in sessions[:2]]
+            return all(len(v) == 1 and "carol" not in v[0]["label"] for v in views)
+
+        ok, _ = await wait_until(carol_gone, 30)
+        checks["leave_drops_tile"] = ok
+        before = [await tiles(cdp, s) for s in sessions[:2]]
+        await asyncio.sleep(3)
+        after = [await tiles(cdp, s) for s in sessions[:2]]
+        checks["others_unaffected"] = all(a and b and a[0]["frames"] > b[0]["frames"] for a, b in zip(after, before))
+        cdp.reader.cancel()
+    return observations
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--bin", required=True)
+    parser.add_argument("--screenshot", required=True)
+    parser.add_argument("--timeout", type=float, default=90)
+    parser.add_argument("--chromium", default=shutil.which("chromium") or "chromium")
+    args = parser.parse_args()
+    args.bin = os.path.abspath(args.bin)
+    args.screenshot = os.path.abspath(args.screenshot)
+
+    if os.environ.get("COMMUCAT_IN_NETNS") != "1":
+        # Re-run inside a private network namespace with only loopback.
+        env = dict(os.environ, COMMUCAT_IN_NETNS="1")
+        command = ["unshare", "--net", "--", sys.executable] + sys.argv
+        sys.exit(subprocess.run(command, env=env, timeout=args.timeout + 180).returncode)
+    subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
+
+    work = tempfile.mkdtemp(prefix="commucat-rooms-")
+    http_port, media_port, debug_port = free_port(), free_udp_port(), free_port()
+    env = dict(os.environ,
+               COMMUCAT_SERVER_DATA_DIR=f"{work}/var", COMMUCAT_HTTP_LISTEN=f"127.0.0.1:{http_port}",
+               COMMUCAT_HTTPS_ENABLED="false", COMMUCAT_MEDIA_UDP_LISTEN=f"127.0.0.1:{media_port}",
+               COMMUCAT_LOG_LEVEL="warning")
+    env.pop("COMMUCAT_ADMIN_TOKEN", None)
+    server_log = open(f"{work}/server.log", "w")
+    server = subprocess.Popen([args.bin, "serve"], env=env, stdout=server_log, stderr=subprocess.STDOUT, cwd=work)
+    chromium = None
+    result = {"ok": False}
+    try:
+        base = f"http://127.0.0.1:{http_port}"
+        wait_http(f"{base}/healthz", time.monotonic() + 60)
+        chromium = subprocess.Popen(
+            [args.chromium, "--headless=new", "--no-sandbox", "--disable-gpu", "--use-fake-device-for-media-stream",
+             "--use-fake-ui-for-media-stream", "--autoplay-policy=no-user-gesture-required",
+             "--allow-loopback-in-peer-connection",
+             f"--remote-debugging-port={debug_port}", f"--user-data-dir={work}/chromium", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync", "about:blank"],
+            stdout=subprocess.DEVNULL, stderr=open(f"{work}/chromium.log", "w"))
+        observations = asyncio.run(asyncio.wait_for(run(args, base, debug_port), args.timeout + 90))
+        result = {"ok": all(observations["checks"].values()), **observations}
+    except Exception as error:  # noqa: BLE001 - reported in the JSON line
+        result = {"ok": False, "error": f"{type(error).__name__}: {error}"}
+    finally:
+        for process in (chromium, server):
+            if process and process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+        server_log.close()
+        if not result.get("ok"):
+            with open(f"{work}/server.log") as log:
+                result["server_log_tail"] = log.read()[-3000:]
+        shutil.rmtree(work, ignore_errors=True)
+    print(json.dumps(result))
+    sys.exit(0 if result.get("ok") else 1)
+
+
+if __name__ == "__main__":
+    main()
