@@ -156,7 +156,10 @@ public struct CommuCatServer: Sendable {
     public func banner(addresses: [String: SocketAddress]) -> String {
         var lines = ["CommuCat \(Self.version) is running (\(config.sourceFile.map { "config \($0)" } ?? "embedded defaults"))"]
         let base = addresses["http"].map { "http://\(Self.hostPort($0))" } ?? addresses["https"].map { "https://\(Self.hostPort($0))" }
-        if let a = addresses["http"] { lines.append("  http   http://\(Self.hostPort(a))/") }
+        if let a = addresses["http"] {
+            lines.append("  http   http://\(Self.hostPort(a))/")
+            lines.append("  demo   http://\(Self.hostPort(a))/?room=demo&name=guest&autojoin=1  (rooms: /rtc)")
+        }
         if let a = addresses["https"] { lines.append("  https  https://\(Self.hostPort(a))/  (TLS 1.3, h2 + http/1.1)") }
         if let a = media.udpAddress {
             lines.append("  media  udp \(Self.hostPort(a))  (ICE-lite; WHIP /whip/{room}, WHEP /whep/{room})")
