@@ -7,6 +7,13 @@ import Testing
 /// subscribers (Tests/Interop), WHIP/WHEP over HTTP and media over the loopback UDP port.
 ///
 /// Every wait is bounded: each client is a process with its own time limit and a kill deadline.
+/// The suites that run real WebRTC peers (aiortc, Chromium) one after the other: on a 2-core machine
+/// a browser test and an aiortc fan-out test running at once starve each other's encoders.
+@Suite(.serialized) enum PeerInteropTests {}
+
+typealias MediaInteropTests = PeerInteropTests.MediaInteropTests
+
+extension PeerInteropTests {
 @Suite(.serialized) struct MediaInteropTests {
     /// A running server with tokens for one room.
     struct Node {
@@ -322,4 +329,5 @@ import Testing
         #expect(Self.number(row, "serverCPUCores") >= 0, "\(row)")
         try await node.stop()
     }
+}
 }

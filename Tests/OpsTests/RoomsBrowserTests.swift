@@ -7,6 +7,7 @@ import Testing
 /// times (alice, bob, carol) against the real `commucat serve`, all inside a private network
 /// namespace with only loopback (Tests/Interop/rooms_chromium.py). Bounded by the script's own
 /// deadlines and the client's kill timeout.
+extension PeerInteropTests {
 @Suite(.serialized) struct RoomsBrowserTests {
     static var chromium: String? {
         ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first { FileManager.default.isExecutableFile(atPath: $0) }
@@ -37,4 +38,5 @@ import Testing
         }
         #expect(FileManager.default.fileExists(atPath: Self.screenshotPath))
     }
+}
 }

@@ -24,7 +24,7 @@ struct DevTokenRoute: Sendable {
             guard let body = try? JSONDecoder().decode(Body.self, from: Data(buffer: buffer)) else {
                 throw APIError.badRequest(code: "bad_json", "the body must be {\"room\": \"…\", \"name\": \"…\"}")
             }
-            guard Self.isValidRoom(body.room) else {
+            guard RoomNames.isValid(body.room) else {
                 throw APIError.badRequest(code: "bad_room", "room names are 1-128 characters of A-Z a-z 0-9 - _ .")
             }
             let name = String((body.name ?? "guest").prefix(64))
@@ -43,13 +43,5 @@ struct DevTokenRoute: Sendable {
             headers[.cacheControl] = "no-store"
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: json)))
         }
-    }
-
-    static func isValidRoom(_ room: String) -> Bool {
-        (1...128).contains(room.utf8.count)
-            && room.utf8.allSatisfy { byte in
-                (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
-                    || byte == 0x2D || byte == 0x5F || byte == 0x2E
-            }
     }
 }

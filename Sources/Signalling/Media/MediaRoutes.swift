@@ -90,14 +90,8 @@ public struct MediaRoutes<Backend: MediaRoomBackend>: Sendable {
         }
     }
 
-    /// Room names: 1-128 characters of `A-Z a-z 0-9 - _ .`.
-    static func isValidRoom(_ room: String) -> Bool {
-        (1...128).contains(room.utf8.count)
-            && room.utf8.allSatisfy { byte in
-                (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
-                    || byte == 0x2D || byte == 0x5F || byte == 0x2E
-            }
-    }
+    /// Room names: see ``RoomNames``.
+    static func isValidRoom(_ room: String) -> Bool { RoomNames.isValid(room) }
 
     /// A fresh resource id: 128 random bits in hex.
     static func makeID() -> String {

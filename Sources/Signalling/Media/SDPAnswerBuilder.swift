@@ -103,10 +103,19 @@ public enum SDPAnswerBuilder {
         _ section: NegotiatedMediaSection, codecs: [NegotiatedCodec], extensions: [NegotiatedHeaderExtension],
         direction: SDPDirection
     ) -> SDPMediaDescription {
-        var formats: [String] = []
         var attributes: [SDPAttribute] = [.mid(section.mid), .direction(direction), .rtcpMux]
         if section.rtcpReducedSize { attributes.append(.rtcpRsize) }
         for item in extensions { attributes.append(.extmap(SDPExtmap(id: item.id, uri: item.uri))) }
+        let (formats, codecAttributes) = codecLines(codecs)
+        attributes += codecAttributes
+        return SDPMediaDescription(media: section.kind.rawValue, port: 9, proto: "UDP/TLS/RTP/SAVPF", formats: formats, attributes: attributes)
+    }
+
+    /// The formats of an m= line and the rtpmap/rtcp-fb/fmtp lines of `codecs`, with an `rtx`
+    /// payload type (RFC 4588 §8.6, `apt=`) after each codec that has one.
+    static func codecLines(_ codecs: [NegotiatedCodec]) -> (formats: [String], attributes: [SDPAttribute]) {
+        var formats: [String] = []
+        var attributes: [SDPAttribute] = []
         for codec in codecs {
             formats.append(String(codec.payloadType))
             attributes.append(.rtpmap(SDPRtpmap(payloadType: codec.payloadType, encodingName: codec.name, clockRate: codec.clockRate, channels: codec.channels)))
@@ -122,7 +131,7 @@ public enum SDPAnswerBuilder {
                 attributes.append(.fmtp(SDPFmtp(format: String(rtx), parameters: "apt=\(codec.payloadType)")))
             }
         }
-        return SDPMediaDescription(media: section.kind.rawValue, port: 9, proto: "UDP/TLS/RTP/SAVPF", formats: formats, attributes: attributes)
+        return (formats, attributes)
     }
 
     /// RFC 8829 §5.3.1: a rejected m-section keeps its media type, proto and a format, with port 0.

@@ -135,25 +135,10 @@ enum JSONValue: Sendable, ExpressibleByStringLiteral {
         }
     }
 
-    /// RFC 8259 §7 string escaping.
+    /// RFC 8259 §7 string escaping (``MediaHTTP/appendJSONString(_:to:)``).
     static func quote(_ value: String) -> String {
-        var out = "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
+        var out = ""
+        MediaHTTP.appendJSONString(value, to: &out)
+        return out
     }
 }

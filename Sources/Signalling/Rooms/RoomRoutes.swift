@@ -175,9 +175,9 @@ public struct RoomRoutes: Sendable {
     }
 }
 
-/// Room names: 1-128 characters of `A-Z a-z 0-9 - _ .` (as WHIP/WHEP).
-enum RoomNames {
-    static func isValid(_ room: String) -> Bool {
+/// Room names: 1-128 characters of `A-Z a-z 0-9 - _ .` (WHIP/WHEP, `/rtc`, dev tokens).
+public enum RoomNames {
+    public static func isValid(_ room: String) -> Bool {
         (1...128).contains(room.utf8.count)
             && room.utf8.allSatisfy { byte in
                 (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)

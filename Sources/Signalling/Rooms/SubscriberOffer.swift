@@ -78,26 +78,14 @@ enum SubscriberOfferBuilder {
 
     private static func media(_ section: SubscriberSection, local: LocalTransportDescription) -> SDPMediaDescription {
         let codec = section.codec
-        var formats = [String(codec.payloadType)]
         var attributes: [SDPAttribute] = [.mid(section.mid)]
         attributes += [.iceUfrag(local.iceUfrag), .icePwd(local.icePwd)]
         attributes += local.fingerprints.map { .fingerprint($0) }
         attributes.append(.setup(.actpass))
         attributes += [.direction(section.active ? .sendonly : .inactive), .rtcpMux, .rtcpRsize]
         for item in section.headerExtensions { attributes.append(.extmap(SDPExtmap(id: item.id, uri: item.uri))) }
-        attributes.append(
-            .rtpmap(SDPRtpmap(payloadType: codec.payloadType, encodingName: codec.name, clockRate: codec.clockRate, channels: codec.channels)))
-        for feedback in codec.feedback {
-            attributes.append(.rtcpFeedback(SDPRtcpFeedback(format: String(codec.payloadType), type: feedback.type, parameter: feedback.parameter)))
-        }
-        if let parameters = codec.parameters, !parameters.isEmpty {
-            attributes.append(.fmtp(SDPFmtp(format: String(codec.payloadType), parameters: parameters)))
-        }
-        if let rtx = codec.rtxPayloadType {
-            formats.append(String(rtx))
-            attributes.append(.rtpmap(SDPRtpmap(payloadType: rtx, encodingName: "rtx", clockRate: codec.clockRate)))
-            attributes.append(.fmtp(SDPFmtp(format: String(rtx), parameters: "apt=\(codec.payloadType)")))
-        }
+        let (formats, codecAttributes) = SDPAnswerBuilder.codecLines([codec])
+        attributes += codecAttributes
         if section.active, let stream = section.stream {
             let msid = SDPMsid(streamID: section.participantID, trackID: section.trackID)
             attributes.append(.msid(msid))
