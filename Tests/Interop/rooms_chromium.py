@@ -97,6 +97,19 @@ PAGE_STATE_JS = """JSON.stringify({error: commucat.error, participant: commucat.
   status: document.getElementById('status').textContent})"""
 
 
+TONE_JS = """(async () => {
+  const context = new AudioContext();
+  const oscillator = context.createOscillator();
+  const gain = context.createGain();
+  gain.gain.value = 0.5;
+  const destination = context.createMediaStreamDestination();
+  oscillator.connect(gain); gain.connect(destination); oscillator.start();
+  const sender = commucat.pub.getSenders().find((s) => s.track && s.track.kind === "audio");
+  await sender.replaceTrack(destination.stream.getAudioTracks()[0]);
+  return true;
+})()"""
+
+
 async def tiles(cdp, session):
     value = await cdp.evaluate(session, TILES_JS)
     return json.loads(value) if value else []
@@ -171,6 +184,20 @@ async def run(args, base, port_debug):
         observations["frames_after"] = after
         labels = sorted(t["label"] for t in after[0])
         checks["names_shown"] = labels == ["bob", "carol"]
+
+        # Active speakers: Chromium's fake microphone only beeps 20 ms a second (silence to the
+        # detector), so alice talks: her audio track is replaced by a steady tone. Every page must
+        # then be told that alice, and only alice, speaks (RFC 6464 levels, smoothed, hysteresis).
+        alice = observations["pages"][0]["participant"]
+        await cdp.evaluate(sessions[0], TONE_JS)
+
+        async def speakers_seen():
+            states = [json.loads(await cdp.evaluate(s, "JSON.stringify({n: commucat.speakerEvents || 0, now: commucat.speakers || []})")) for s in sessions]
+            observations["speakers"] = {"alice": alice, "pages": states}
+            return all(st["now"] == [alice] for st in states)
+
+        ok, _ = await wait_until(speakers_seen, 20)
+        checks["active_speakers_reported"] = ok
 
         await cdp.call("Emulation.setDeviceMetricsOverride", {"width": 1280, "height": 720, "deviceScaleFactor": 1, "mobile": False}, sessions[0])
         await asyncio.sleep(1.5)

@@ -64,6 +64,11 @@ public final class Producer: @unchecked Sendable {
     private var codecByPayloadType: [Int8]
     private let videoCodecs: [VideoPayloadCodec?]
     private let metrics: SFUMetrics
+    /// RFC 6464 `ssrc-audio-level` extension id (0: not negotiated) and the loudness collected
+    /// since the last ``takeAudioLevel()`` (loop-confined, no allocation per packet).
+    private let audioLevelID: UInt8
+    private var loudnessSum: UInt32 = 0
+    private var loudnessPackets: UInt32 = 0
 
     init(kind: MediaKind, parameters: RTPParameters, transport: WebRTCTransport) throws(SFUError) {
         guard !parameters.codecs.isEmpty, parameters.codecs.count < 127 else {
@@ -97,6 +102,23 @@ public final class Producer: @unchecked Sendable {
         self.codecByPayloadType = table
         self.videoCodecs = videoCodecs
         self.metrics = transport.worker.metrics
+        self.audioLevelID = kind == .audio
+            ? parameters.headerExtensions.first { $0.uri == RTPHeaderExtensionURI.audioLevel }?.id ?? 0 : 0
+    }
+
+    /// The mean loudness of the audio received since the last call, from the RFC 6464 audio level
+    /// (0 = silence … 127 = 0 dBov), and how many packets carried it; `nil` when the publisher does
+    /// not send the extension. Drives active-speaker detection.
+    public func takeAudioLevel() async -> (loudness: UInt8, packets: UInt32)? {
+        await router.eventLoop.runOnLoop { () -> (loudness: UInt8, packets: UInt32)? in
+            guard self.audioLevelID != 0 else { return nil }
+            defer {
+                self.loudnessSum = 0
+                self.loudnessPackets = 0
+            }
+            guard self.loudnessPackets > 0 else { return (0, 0) }
+            return (UInt8(clamping: self.loudnessSum / self.loudnessPackets), self.loudnessPackets)
+        } ?? nil
     }
 
     // MARK: Public API
@@ -171,6 +193,13 @@ public final class Producer: @unchecked Sendable {
         }
         stream.counters.record(bytes: packet.encodedSize)
         if isKeyframe { stream.throttle.keyframeReceived() }
+        // RFC 6464 §3: the low 7 bits are the level in -dBov (127 = silence).
+        if audioLevelID != 0, let level = packet.extensionInteger(id: audioLevelID, as: UInt8.self),
+            loudnessPackets < UInt32.max / 128
+        {
+            loudnessSum &+= 127 &- UInt32(level & 0x7F)
+            loudnessPackets &+= 1
+        }
         var sent = false
         for consumer in consumers {
             if consumer.forward(packet, streamIndex: streamIndex, isKeyframe: isKeyframe, arrivalNanoseconds: arrival) {

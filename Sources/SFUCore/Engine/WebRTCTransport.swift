@@ -66,6 +66,8 @@ public final class WebRTCTransport: ICESessionDelegate, @unchecked Sendable {
     var transportSequence: UInt16 = 0
     /// Tests and the benchmark: datagrams go here instead of the socket.
     var outputTap: ((ByteBuffer) -> Void)?
+    /// DTLS datagrams that arrived before the peer's fingerprints (see `iceSession(_:didReceive:…)`).
+    private var heldDTLS: [ByteBuffer] = []
     /// Called once, on the loop, when the transport closes or fails (see ``onClose(_:)``).
     private var closeHandlers: [@Sendable (State) -> Void] = []
 
@@ -142,6 +144,12 @@ public final class WebRTCTransport: ICESessionDelegate, @unchecked Sendable {
         try await worker.eventLoop.runOnLoop { () throws(SFUError) in
             guard self.isOpen else { throw SFUError(.closed, detail: "transport") }
             self.dtls.setRemoteFingerprints(fingerprints)
+            let held = self.heldDTLS
+            self.heldDTLS = []
+            for datagram in held where !fingerprints.isEmpty {
+                self.perform(self.dtls.receive(datagram: datagram, now: .now()))
+                if case .idle = self.dtls.state {} else if self.state == .new { self.state = .connecting }
+            }
         }
     }
 
@@ -299,6 +307,13 @@ public final class WebRTCTransport: ICESessionDelegate, @unchecked Sendable {
             receiveRTCP(packet, arrivalNanoseconds: arrival)
         case .dtls:
             if remote == nil { remote = source }
+            // An SFU-offered connection learns the peer's fingerprints from the answer, which can
+            // arrive after the peer's first flight: hold that flight until they are known
+            // (bounded), so the handshake is never verified against an empty list.
+            guard !dtls.configuration.remoteFingerprints.isEmpty else {
+                if heldDTLS.count < 8 { heldDTLS.append(packet) }
+                return
+            }
             perform(dtls.receive(datagram: packet, now: .now()))
             if case .idle = dtls.state {} else if state == .new { state = .connecting }
         case .stun, .turnChannel, .unknown:

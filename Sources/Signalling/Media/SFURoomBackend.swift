@@ -268,6 +268,20 @@ public actor SFURoomBackend: MediaRoomBackend {
         }
     }
 
+    /// The loudness (RFC 6464, 0…127) each publisher of `room` sent since the last call, keyed by
+    /// publisher session id; publishers without the audio-level extension are left out.
+    public func audioLevels(room: String) async -> [String: UInt8] {
+        guard let publishers = rooms[room]?.publishers else { return [:] }
+        var levels: [String: UInt8] = [:]
+        for (id, session) in publishers {
+            for (track, producer) in session.tracks where track.kind == .audio {
+                guard let level = await producer.takeAudioLevel() else { continue }
+                levels[id] = max(levels[id] ?? 0, level.packets > 0 ? level.loudness : 0)
+            }
+        }
+        return levels
+    }
+
     // MARK: Internals
 
     private func router(for room: String) async throws(MediaBackendError) -> Router {

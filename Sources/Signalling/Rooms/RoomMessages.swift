@@ -57,6 +57,7 @@ enum RoomServerMessage: Sendable {
     case trackMuted(participantID: String, trackID: String, muted: Bool)
     case publishAnswer(sdp: String, tracks: [RoomTrackInfo])
     case subscriberOffer(sdp: String, version: Int)
+    case activeSpeakers([String])
     case error(code: String, message: String)
     case left(reason: String)
 
@@ -86,6 +87,8 @@ enum RoomServerMessage: Sendable {
             object = ["type": "publish_answer", "sdp": .string(sdp), "tracks": .array(tracks.map(JSONValue.track))]
         case .subscriberOffer(let sdp, let version):
             object = ["type": "subscriber_offer", "sdp": .string(sdp), "version": .number(version)]
+        case .activeSpeakers(let speakers):
+            object = ["type": "active_speakers", "speakers": .array(speakers.map(JSONValue.string))]
         case .error(let code, let message):
             object = ["type": "error", "code": .string(code), "message": .string(message)]
         case .left(let reason):

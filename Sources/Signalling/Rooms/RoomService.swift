@@ -65,12 +65,17 @@ public actor RoomService {
         var participants: [String: Participant] = [:]
         /// Join order, for `joined` listings.
         var order: [String] = []
+        var speakers = ActiveSpeakerDetector()
     }
+
+    /// How often audio levels are read for active-speaker detection.
+    static let speakerInterval: Duration = .milliseconds(200)
 
     public let backend: SFURoomBackend
     public let configuration: Configuration
     private let logger: Logger
     private var rooms: [String: Room] = [:]
+    private var speakerTask: Task<Void, Never>?
 
     public init(backend: SFURoomBackend, configuration: Configuration, logger: Logger = Logger(label: "commucat.rooms")) {
         self.backend = backend
@@ -100,6 +105,8 @@ public actor RoomService {
         rooms[room, default: Room()].participants[id] = participant
         rooms[room, default: Room()].order.append(id)
         send(.joined(participantID: id, room: room, name: name, participants: others, iceServers: configuration.iceServers(identity, Date())))
+        if !state.speakers.speakers.isEmpty { send(.activeSpeakers(state.speakers.speakers)) }
+        startSpeakerDetection()
         broadcast(room: room, except: id, .participantJoined(participant.info))
         logger.info("participant joined", metadata: ["room": "\(room)", "participant": "\(id)"])
         // Offer the tracks already published.
@@ -124,6 +131,10 @@ public actor RoomService {
         await backend.close(participant.subscriberSession)
         await removeTracks(participant.tracks.map(\.info.trackID), room: room)
         if rooms[room]?.participants.isEmpty == true { rooms[room] = nil }
+        if rooms.isEmpty {
+            speakerTask?.cancel()
+            speakerTask = nil
+        }
         logger.info("participant left", metadata: ["room": "\(room)", "participant": "\(id)"])
     }
 
@@ -199,6 +210,37 @@ public actor RoomService {
         rooms[room]?.participants[id]?.tracks[index].info.muted = muted
         await backend.setTrackPaused(room: room, trackID: trackID, paused: muted)
         broadcast(room: room, except: id, .trackMuted(participantID: id, trackID: trackID, muted: muted))
+    }
+
+    // MARK: Active speakers
+
+    private func startSpeakerDetection() {
+        guard speakerTask == nil else { return }
+        speakerTask = Task { [weak self] in
+            var previous = ContinuousClock.now
+            while !Task.isCancelled {
+                try? await Task.sleep(for: RoomService.speakerInterval)
+                let now = ContinuousClock.now
+                guard let self else { return }
+                await self.detectSpeakers(elapsed: now - previous)
+                previous = now
+            }
+        }
+    }
+
+    /// Reads every room's audio levels and sends `active_speakers` where the list changed.
+    private func detectSpeakers(elapsed: Duration) async {
+        for room in Array(rooms.keys) {
+            let levels = await backend.audioLevels(room: room)
+            guard let state = rooms[room] else { continue }
+            var byParticipant: [String: UInt8] = [:]
+            for (id, participant) in state.participants {
+                guard let session = participant.publishSession, let level = levels[session.id] else { continue }
+                byParticipant[id] = level
+            }
+            guard let changed = rooms[room]?.speakers.update(levels: byParticipant, elapsed: elapsed) else { continue }
+            broadcast(room: room, except: nil, .activeSpeakers(changed))
+        }
     }
 
     // MARK: The subscriber connection
