@@ -199,6 +199,23 @@ async def run(args, base, port_debug):
         ok, _ = await wait_until(speakers_seen, 20)
         checks["active_speakers_reported"] = ok
 
+        # The admin view (loopback, no admin token configured): participants, tracks, bitrates.
+        with urllib.request.urlopen(f"{base}/api/rooms/{room}", timeout=10) as response:
+            details = json.loads(response.read())
+        observations["room_details"] = details
+        checks["admin_room_details"] = sorted(p["name"] for p in details["participants"]) == names and all(
+            any(t["kind"] == "video" and t["bitrate_bps"] > 0 for t in p["tracks"]) for p in details["participants"])
+
+        # Bob mutes: the others see it on his tile.
+        await cdp.evaluate(sessions[1], "document.getElementById('mute').click(); true")
+
+        async def bob_muted():
+            views = [await tiles(cdp, s) for s in (sessions[0], sessions[2])]
+            return all(any(t["label"].startswith("bob") and "muted" in t["label"] for t in v) for v in views)
+
+        ok, _ = await wait_until(bob_muted, 15)
+        checks["mute_shown_to_others"] = ok
+
         await cdp.call("Emulation.setDeviceMetricsOverride", {"width": 1280, "height": 720, "deviceScaleFactor": 1, "mobile": False}, sessions[0])
         await asyncio.sleep(1.5)
         shot = await cdp.call("Page.captureScreenshot", {"format": "png"}, sessions[0])

@@ -85,6 +85,10 @@ struct OpsRoutes {
 
     /// `admin.token` set: a matching bearer token is required. Not set: loopback peers only.
     func authorizeAdmin(_ request: Request, _ context: CommuCatRequestContext) throws {
+        try Self.authorizeAdmin(request, context, adminToken: adminToken)
+    }
+
+    static func authorizeAdmin(_ request: Request, _ context: CommuCatRequestContext, adminToken: String?) throws {
         if let adminToken {
             guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
                 constantTimeEquals(String(header.dropFirst(7)), adminToken)

@@ -88,7 +88,7 @@ public struct CommuCatServer: Sendable {
             version: version
         ).register(on: router)
         IndexPage(config: config).register(on: router)
-        media.register(on: router)
+        media.register(on: router, adminToken: config.adminToken)
         let responder = router.buildResponder()
 
         var listeners: [ListenerService] = []

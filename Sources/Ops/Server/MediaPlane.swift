@@ -57,11 +57,12 @@ struct MediaPlane: Sendable {
             devTokens: config.devTokensEnabled)
     }
 
-    func register(on router: Hummingbird.Router<CommuCatRequestContext>) {
+    func register(on router: Hummingbird.Router<CommuCatRequestContext>, adminToken: String?) {
         routes.register(on: router) { _, context in
             MediaPeer(address: context.remoteAddress?.ipAddress, isLoopback: context.isLoopback)
         }
         if devTokens { DevTokenRoute(tokens: tokens).register(on: router) }
+        RoomAdminRoutes(rooms: rooms.service, adminToken: adminToken).register(on: router)
     }
 
     /// HTTP/1.1 with the WebSocket upgrade of `/rtc` (the room protocol); every other request

@@ -268,6 +268,18 @@ public actor SFURoomBackend: MediaRoomBackend {
         }
     }
 
+    /// Bytes received so far per published track of `room` (all encodings), keyed by track id.
+    public func trackBytes(room: String) async -> [String: UInt64] {
+        guard let publishers = rooms[room]?.publishers else { return [:] }
+        var bytes: [String: UInt64] = [:]
+        for session in publishers.values {
+            for (track, producer) in session.tracks {
+                bytes[track.trackID] = await producer.stats().reduce(0) { $0 + $1.bytesReceived }
+            }
+        }
+        return bytes
+    }
+
     /// The loudness (RFC 6464, 0…127) each publisher of `room` sent since the last call, keyed by
     /// publisher session id; publishers without the audio-level extension are left out.
     public func audioLevels(room: String) async -> [String: UInt8] {

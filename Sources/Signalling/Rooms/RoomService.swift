@@ -35,6 +35,9 @@ public actor RoomService {
     struct Track {
         var info: RoomTrackInfo
         var published: PublishedTrack
+        /// Received bitrate over the last second, and the byte count it was computed from.
+        var bitrate: Double = 0
+        var lastBytes: UInt64 = 0
     }
 
     struct Participant {
@@ -42,6 +45,7 @@ public actor RoomService {
         let name: String
         let identity: String
         let canPublish: Bool
+        let joinedAt = Date()
         let send: @Sendable (RoomServerMessage) -> Void
         var publishSession: MediaSessionID?
         var publishCount = 0
@@ -66,7 +70,14 @@ public actor RoomService {
         /// Join order, for `joined` listings.
         var order: [String] = []
         var speakers = ActiveSpeakerDetector()
+        let createdAt = Date()
+        /// Set when the last participant left: the room is forgotten ``emptyRoomGrace`` later
+        /// unless somebody joins again (same room, same creation time, same listing).
+        var emptySince: ContinuousClock.Instant?
     }
+
+    /// How long an empty room is kept (SPEC-silent; LiveKit's default empty timeout is similar).
+    static let emptyRoomGrace: Duration = .seconds(30)
 
     /// How often audio levels are read for active-speaker detection.
     static let speakerInterval: Duration = .milliseconds(200)
@@ -74,7 +85,8 @@ public actor RoomService {
     public let backend: SFURoomBackend
     public let configuration: Configuration
     private let logger: Logger
-    private var rooms: [String: Room] = [:]
+    private(set) var rooms: [String: Room] = [:]
+    private var lastBitrateSample = ContinuousClock.now
     private var speakerTask: Task<Void, Never>?
 
     public init(backend: SFURoomBackend, configuration: Configuration, logger: Logger = Logger(label: "commucat.rooms")) {
@@ -103,6 +115,7 @@ public actor RoomService {
             subscriberSession: MediaSessionID(kind: .whep, room: room, id: "\(id)-sub"))
         let others = state.order.compactMap { state.participants[$0]?.info }
         rooms[room, default: Room()].participants[id] = participant
+        rooms[room]?.emptySince = nil
         rooms[room, default: Room()].order.append(id)
         send(.joined(participantID: id, room: room, name: name, participants: others, iceServers: configuration.iceServers(identity, Date())))
         if !state.speakers.speakers.isEmpty { send(.activeSpeakers(state.speakers.speakers)) }
@@ -130,11 +143,7 @@ public actor RoomService {
         if let session = participant.publishSession { await backend.close(session) }
         await backend.close(participant.subscriberSession)
         await removeTracks(participant.tracks.map(\.info.trackID), room: room)
-        if rooms[room]?.participants.isEmpty == true { rooms[room] = nil }
-        if rooms.isEmpty {
-            speakerTask?.cancel()
-            speakerTask = nil
-        }
+        if rooms[room]?.participants.isEmpty == true { rooms[room]?.emptySince = ContinuousClock.now }
         logger.info("participant left", metadata: ["room": "\(room)", "participant": "\(id)"])
     }
 
@@ -218,12 +227,45 @@ public actor RoomService {
         guard speakerTask == nil else { return }
         speakerTask = Task { [weak self] in
             var previous = ContinuousClock.now
+            var tick = 0
             while !Task.isCancelled {
                 try? await Task.sleep(for: RoomService.speakerInterval)
                 let now = ContinuousClock.now
                 guard let self else { return }
                 await self.detectSpeakers(elapsed: now - previous)
+                tick += 1
+                if tick % 5 == 0 { await self.sampleBitrates(now: now) }
                 previous = now
+                if await self.stopWhenIdle() { return }
+            }
+        }
+    }
+
+    /// Forgets rooms empty for ``emptyRoomGrace``; stops the ticker when no room is left.
+    private func stopWhenIdle(now: ContinuousClock.Instant = .now) -> Bool {
+        for (name, room) in rooms {
+            if let since = room.emptySince, now - since >= Self.emptyRoomGrace { rooms[name] = nil }
+        }
+        guard rooms.isEmpty else { return false }
+        speakerTask = nil
+        return true
+    }
+
+    /// Updates every track's received bitrate (once a second).
+    private func sampleBitrates(now: ContinuousClock.Instant) async {
+        let elapsed = now - lastBitrateSample
+        lastBitrateSample = now
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        for room in Array(rooms.keys) {
+            let bytes = await backend.trackBytes(room: room)
+            for id in rooms[room]?.order ?? [] {
+                guard let tracks = rooms[room]?.participants[id]?.tracks else { continue }
+                for (index, track) in tracks.enumerated() {
+                    guard let total = bytes[track.info.trackID] else { continue }
+                    let delta = total >= track.lastBytes ? total - track.lastBytes : 0
+                    rooms[room]?.participants[id]?.tracks[index].bitrate = seconds > 0 ? Double(delta) * 8 / seconds : 0
+                    rooms[room]?.participants[id]?.tracks[index].lastBytes = total
+                }
             }
         }
     }
