@@ -250,6 +250,42 @@ async def run(args, base, port_debug):
         await asyncio.sleep(3)
         after = [await tiles(cdp, s) for s in sessions[:2]]
         checks["others_unaffected"] = all(a and b and a[0]["frames"] > b[0]["frames"] for a, b in zip(after, before))
+
+        # An aiortc participant and two Chromium pages in one room see each other.
+        for target in (await cdp.call("Target.getTargets"))["targetInfos"]:
+            if target["type"] == "page":
+                await cdp.call("Target.closeTarget", {"targetId": target["targetId"]})
+        mixed = []
+        for name in ("dave", "erin"):
+            target = await cdp.call("Target.createTarget", {"url": f"{base}/?room=mixed&name={name}&autojoin=1"})
+            attached = await cdp.call("Target.attachToTarget", {"targetId": target["targetId"], "flatten": True})
+            mixed.append(attached["sessionId"])
+        await asyncio.sleep(3)
+        here = os.path.dirname(os.path.abspath(__file__))
+        client = await asyncio.create_subprocess_exec(
+            sys.executable, os.path.join(here, "room_aiortc.py"), base, "mixed", "frank", "--seconds", "25",
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+
+        async def mixed_playing():
+            views = [await tiles(cdp, s) for s in mixed]
+            observations["mixed_tiles"] = views
+            return all(len(v) == 2 and all(t["frames"] > 0 for t in v) and any(t["label"].startswith("frank") for t in v)
+                       for v in views)
+
+        ok, _ = await wait_until(mixed_playing, 25)
+        checks["chromium_pages_decode_aiortc"] = ok
+        stdout, stderr = await asyncio.wait_for(client.communicate(), 90)
+        lines = stdout.decode().strip().splitlines()
+        report = json.loads(lines[-1]) if lines else {"ok": False, "stderr": stderr.decode()[-2000:]}
+        observations["aiortc"] = report
+        with urllib.request.urlopen(f"{base}/metrics", timeout=10) as response:
+            observations["metrics"] = [line for line in response.read().decode().splitlines()
+                                       if line.startswith("commucat_sfu_") and not line.endswith(" 0")
+                                       and "_bucket" not in line]
+        # Known gap (README): the aiortc subscriber decodes the Chromium publishers only partly
+        # (it NACKs packets the ring no longer holds); reported, not yet required.
+        observations["known_gaps"] = {
+            "aiortc_decodes_chromium_pages": bool(report.get("ok")) and sorted(report.get("decoded", {})) == ["dave", "erin"]}
         cdp.reader.cancel()
     return observations
 

@@ -225,7 +225,9 @@ public final class Consumer: @unchecked Sendable {
             self.pendingStream = nil
             waitingForKeyframe = false
         }
-        guard streamIndex == selectedStream, !paused, !closed else { return false }
+        // Nothing can be sent before DTLS-SRTP is up; in particular a keyframe must not be taken
+        // as the start while it cannot reach the subscriber (the 1 s re-request asks again).
+        guard streamIndex == selectedStream, !paused, !closed, transport.srtp != nil else { return false }
         let payloadType = payloadTypeMap[Int(packet.payloadType)]
         guard payloadType != 0xFF else { return false }
         if waitingForKeyframe {

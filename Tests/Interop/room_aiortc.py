@@ -1,0 +1,126 @@
+#!/usr/bin/env python3
+"""An aiortc participant of a CommuCat room (the `/rtc` protocol, docs/ROOMS.md).
+
+    room_aiortc.py BASE_URL ROOM NAME --seconds N
+
+Takes a development token (`POST /api/dev/token`), joins over the room WebSocket, publishes a
+numbered-barcode VP8 video track and a tone (whip_publish.py's tracks), answers every
+`subscriber_offer` the SFU sends, and decodes every remote video track it receives. After N seconds
+it leaves and prints one JSON line: the names of the participants whose video it decoded, frames
+decoded per remote participant, and how many frames it sent. Exits 0 when it decoded video from
+every other participant it saw join.
+"""
+
+import argparse
+import asyncio
+import json
+import sys
+import urllib.request
+
+import websockets
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc.mediastreams import MediaStreamError
+
+import whip_common
+from whip_publish import CounterVideoTrack, ToneAudioTrack
+
+
+def dev_token(base, room, name):
+    request = urllib.request.Request(f"{base}/api/dev/token", data=json.dumps({"room": room, "name": name}).encode(),
+                                     headers={"content-type": "application/json"}, method="POST")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())["token"]
+
+
+async def consume(track, counts, participant):
+    """Decodes a remote video track until it ends, counting frames per participant."""
+    while True:
+        try:
+            await track.recv()
+        except MediaStreamError:
+            return
+        counts[participant] = counts.get(participant, 0) + 1
+
+
+async def run(args):
+    whip_common.loopback_only()
+    token = dev_token(args.base, args.room, args.name)
+    ws_url = args.base.replace("http://", "ws://") + f"/rtc?access_token={token}&name={args.name}"
+    names = {}
+    counts = {}
+    tasks = []
+    video = CounterVideoTrack()
+    async with websockets.connect(ws_url, open_timeout=10, max_size=4 * 1024 * 1024) as ws:
+        joined = json.loads(await asyncio.wait_for(ws.recv(), 10))
+        if joined.get("type") != "joined":
+            return {"ok": False, "error": f"not joined: {joined}"}
+        for participant in joined["participants"]:
+            names[participant["participant_id"]] = participant["name"]
+        configuration = RTCConfiguration(iceServers=[])
+        pub = RTCPeerConnection(configuration)
+        sub = RTCPeerConnection(configuration)
+
+        tracks_seen = []
+
+        @sub.on("track")
+        def on_track(track):
+            # aiortc names a remote track after its a=msid track id, which the SFU writes as
+            # "<publisher participant id>-pub<N>-<mid>".
+            participant = track.id.split("-pub")[0]
+            tracks_seen.append({"id": track.id, "kind": track.kind})
+            if track.kind == "video":
+                tasks.append(asyncio.ensure_future(consume(track, counts, participant)))
+
+        transceiver = pub.addTransceiver(video, direction="sendonly")
+        whip_common.prefer_codec(transceiver, "video", "VP8")
+        pub.addTransceiver(ToneAudioTrack(), direction="sendonly")
+        await pub.setLocalDescription(await pub.createOffer())
+        await ws.send(json.dumps({"type": "publish", "sdp": pub.localDescription.sdp}))
+
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + args.seconds
+        while loop.time() < deadline:
+            try:
+                raw = await asyncio.wait_for(ws.recv(), max(0.1, deadline - loop.time()))
+            except asyncio.TimeoutError:
+                break
+            message = json.loads(raw)
+            kind = message.get("type")
+            if kind == "publish_answer":
+                await pub.setRemoteDescription(RTCSessionDescription(sdp=message["sdp"], type="answer"))
+            elif kind == "subscriber_offer":
+                await sub.setRemoteDescription(RTCSessionDescription(sdp=message["sdp"], type="offer"))
+                await sub.setLocalDescription(await sub.createAnswer())
+                await ws.send(json.dumps({"type": "subscriber_answer", "sdp": sub.localDescription.sdp}))
+            elif kind == "participant_joined":
+                names[message["participant"]["participant_id"]] = message["participant"]["name"]
+            elif kind == "error":
+                print(json.dumps({"warning": message}), file=sys.stderr)
+        await ws.send(json.dumps({"type": "leave"}))
+    for task in tasks:
+        task.cancel()
+    await pub.close()
+    await sub.close()
+    decoded = {names.get(p, p): n for p, n in counts.items()}
+    seen = sorted(n for p, n in names.items())
+    return {"ok": all(decoded.get(n, 0) > 0 for n in seen) and bool(seen), "decoded": decoded, "seen": seen,
+            "frames_sent": video.counter, "participant_id": joined["participant_id"], "tracks": tracks_seen}
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("base")
+    parser.add_argument("room")
+    parser.add_argument("name")
+    parser.add_argument("--seconds", type=float, default=20)
+    args = parser.parse_args()
+    try:
+        result = asyncio.run(asyncio.wait_for(run(args), args.seconds + 30))
+    except Exception as error:  # noqa: BLE001 - reported in the JSON line
+        result = {"ok": False, "error": f"{type(error).__name__}: {error}"}
+    print(json.dumps(result))
+    return 0 if result.get("ok") else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
