@@ -237,6 +237,25 @@ async def run(args, base, port_debug):
             and second.get("code") == "bad_message"
         observations["errors"] = {"malformed": second}
 
+        # Alice's socket drops: her media keeps flowing, the page resumes within the grace period
+        # and nobody sees her leave.
+        before = [await tiles(cdp, s) for s in sessions[1:]]
+        await cdp.evaluate(sessions[0], "commucat.ws.close(); true")
+
+        async def alice_resumed():
+            value = await cdp.evaluate(sessions[0], "String(commucat.resumedCount || 0)")
+            return value not in (None, "0")
+
+        ok, _ = await wait_until(alice_resumed, 20)
+        await asyncio.sleep(2)
+        after = [await tiles(cdp, s) for s in sessions[1:]]
+
+        def alice_frames(view):
+            return next((t["frames"] for t in view if t["label"].startswith("alice")), -1)
+
+        checks["socket_drop_resumes_without_leaving"] = ok and all(
+            alice_frames(a) > alice_frames(b) >= 0 for a, b in zip(after, before))
+
         # Carol leaves: the others drop her tile, and keep playing.
         await cdp.evaluate(sessions[2], "document.getElementById('leave').click(); true")
 
@@ -250,6 +269,19 @@ async def run(args, base, port_debug):
         await asyncio.sleep(3)
         after = [await tiles(cdp, s) for s in sessions[:2]]
         checks["others_unaffected"] = all(a and b and a[0]["frames"] > b[0]["frames"] for a, b in zip(after, before))
+
+        # A participant whose socket drops and who never comes back is removed after the 20 s
+        # grace: "ghost" joins with a raw socket and vanishes; the mixed-room step runs meanwhile.
+        token = dev_token(base, room, "ghost")
+        async with websockets.connect(f"{base_ws}/rtc?access_token={token}", open_timeout=10) as ghost_ws:
+            ghost = json.loads(await asyncio.wait_for(ghost_ws.recv(), 10))["participant_id"]
+        ghost_dropped_at = time.monotonic()
+
+        def room_members():
+            with urllib.request.urlopen(f"{base}/api/rooms/{room}", timeout=10) as response:
+                return [p["participant_id"] for p in json.loads(response.read())["participants"]]
+
+        ghost_kept = ghost in room_members()
 
         # An aiortc participant and two Chromium pages in one room see each other.
         for target in (await cdp.call("Target.getTargets"))["targetInfos"]:
@@ -286,6 +318,13 @@ async def run(args, base, port_debug):
         # (it NACKs packets the ring no longer holds); reported, not yet required.
         observations["known_gaps"] = {
             "aiortc_decodes_chromium_pages": bool(report.get("ok")) and sorted(report.get("decoded", {})) == ["dave", "erin"]}
+
+        async def ghost_gone():
+            return ghost not in room_members()
+
+        ok, _ = await wait_until(ghost_gone, 40)
+        observations["ghost_removed_after_s"] = round(time.monotonic() - ghost_dropped_at, 1)
+        checks["dropped_participant_kept_then_removed"] = ghost_kept and ok and observations["ghost_removed_after_s"] >= 15
         cdp.reader.cancel()
     return observations
 

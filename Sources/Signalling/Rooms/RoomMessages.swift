@@ -49,7 +49,9 @@ struct RoomParticipantInfo: Encodable, Hashable, Sendable {
 
 /// Messages the server sends on `/rtc`.
 enum RoomServerMessage: Sendable {
-    case joined(participantID: String, room: String, name: String, participants: [RoomParticipantInfo], iceServers: [ICEServerEntry])
+    case joined(
+        participantID: String, room: String, name: String, participants: [RoomParticipantInfo], iceServers: [ICEServerEntry],
+        resumeToken: String, resumed: Bool)
     case participantJoined(RoomParticipantInfo)
     case participantLeft(participantID: String)
     case trackPublished(participantID: String, track: RoomTrackInfo)
@@ -65,11 +67,12 @@ enum RoomServerMessage: Sendable {
     var json: String {
         let object: [String: JSONValue]
         switch self {
-        case .joined(let participantID, let room, let name, let participants, let iceServers):
+        case .joined(let participantID, let room, let name, let participants, let iceServers, let resumeToken, let resumed):
             object = [
                 "type": "joined", "participant_id": .string(participantID), "room": .string(room), "name": .string(name),
                 "participants": .array(participants.map(JSONValue.participant)),
                 "ice_servers": .array(iceServers.map(JSONValue.iceServer)),
+                "resume_token": .string(resumeToken), "resumed": .bool(resumed),
             ]
         case .participantJoined(let info):
             object = ["type": "participant_joined", "participant": .participant(info)]

@@ -67,12 +67,25 @@ public struct RoomRoutes: Sendable {
         let name = String((query["name"] ?? principal.identity).prefix(64))
 
         let (messages, continuation) = AsyncStream.makeStream(of: String.self, bufferingPolicy: .bufferingNewest(1024))
-        let joined = await service.join(
-            room: room, name: name, identity: principal.identity, canPublish: canPublish,
-            send: { message in continuation.yield(message.json) })
-        guard case .success(let participant) = joined else {
-            if case .failure(let error) = joined { await refuse(outbound, error) }
-            return
+        let send: @Sendable (RoomServerMessage) -> Void = { message in continuation.yield(message.json) }
+        let participant: String
+        let connection: Int
+        if let resumeID = query["participant_id"] {
+            // Reconnect within the grace period (docs/ROOMS.md): same participant, same media.
+            switch await service.resume(room: room, participant: resumeID, resumeToken: query["resume"] ?? "", send: send) {
+            case .success(let number): (participant, connection) = (resumeID, number)
+            case .failure(let error):
+                await refuse(outbound, error)
+                return
+            }
+        } else {
+            let joined = await service.join(
+                room: room, name: name, identity: principal.identity, canPublish: canPublish, send: send)
+            guard case .success(let id) = joined else {
+                if case .failure(let error) = joined { await refuse(outbound, error) }
+                return
+            }
+            (participant, connection) = (id, 0)
         }
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
@@ -80,18 +93,22 @@ public struct RoomRoutes: Sendable {
                     do { try await outbound.write(.text(text)) } catch { break }
                 }
             }
-            await receive(inbound: inbound, room: room, participant: participant, send: { continuation.yield($0.json) })
-            await service.leave(room: room, participant: participant)
+            let left = await receive(inbound: inbound, room: room, participant: participant, send: send)
+            if left {
+                await service.leave(room: room, participant: participant)
+            } else {
+                await service.detach(room: room, participant: participant, connection: connection)
+            }
             continuation.finish()
             await group.waitForAll()
         }
         try? await outbound.close(.normalClosure, reason: nil)
     }
 
-    /// Reads the participant's messages until it leaves or the socket closes.
+    /// Reads the participant's messages until it leaves (returns `true`) or the socket closes.
     private func receive(
         inbound: WebSocketInboundStream, room: String, participant: String, send: @Sendable (RoomServerMessage) -> Void
-    ) async {
+    ) async -> Bool {
         do {
             for try await message in inbound.messages(maxSize: maxMessageBytes) {
                 guard case .text(let text) = message else {
@@ -105,11 +122,12 @@ public struct RoomRoutes: Sendable {
                     send(.error(code: "bad_message", message: "not a JSON object with a \"type\" string"))
                     continue
                 }
-                if await !handle(decoded, room: room, participant: participant, send: send) { return }
+                if await !handle(decoded, room: room, participant: participant, send: send) { return true }
             }
         } catch {
             logger.debug("room socket ended", metadata: ["participant": "\(participant)", "error": "\(error)"])
         }
+        return false
     }
 
     /// Returns `false` when the participant left.

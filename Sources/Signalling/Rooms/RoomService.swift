@@ -46,7 +46,13 @@ public actor RoomService {
         let identity: String
         let canPublish: Bool
         let joinedAt = Date()
-        let send: @Sendable (RoomServerMessage) -> Void
+        /// Sends to the participant's current WebSocket (a no-op while it is detached).
+        var send: @Sendable (RoomServerMessage) -> Void
+        /// Proves a reconnecting socket is this participant (`joined.resume_token`).
+        let resumeToken = RoomService.makeSecret()
+        /// Counts the participant's sockets; a socket's end detaches only if it is still current.
+        var connection = 0
+        var detached = false
         var publishSession: MediaSessionID?
         var publishCount = 0
         var tracks: [Track] = []
@@ -117,7 +123,10 @@ public actor RoomService {
         rooms[room, default: Room()].participants[id] = participant
         rooms[room]?.emptySince = nil
         rooms[room, default: Room()].order.append(id)
-        send(.joined(participantID: id, room: room, name: name, participants: others, iceServers: configuration.iceServers(identity, Date())))
+        send(
+            .joined(
+                participantID: id, room: room, name: name, participants: others,
+                iceServers: configuration.iceServers(identity, Date()), resumeToken: participant.resumeToken, resumed: false))
         if !state.speakers.speakers.isEmpty { send(.activeSpeakers(state.speakers.speakers)) }
         startSpeakerDetection()
         broadcast(room: room, except: id, .participantJoined(participant.info))
@@ -130,6 +139,59 @@ public actor RoomService {
         }
         negotiate(room: room, participant: id)
         return .success(id)
+    }
+
+    /// How long a participant whose WebSocket dropped stays in the room, its media flowing, for
+    /// it to reconnect with its `resume_token`.
+    static let reconnectGrace: Duration = .seconds(20)
+
+    /// The participant's socket `connection` ended without `leave`: keep it (and its media) for
+    /// ``reconnectGrace``, then remove it unless it resumed.
+    func detach(room: String, participant id: String, connection: Int) {
+        guard let participant = rooms[room]?.participants[id], participant.connection == connection else { return }
+        rooms[room]?.participants[id]?.detached = true
+        rooms[room]?.participants[id]?.send = { _ in }
+        logger.info("participant detached", metadata: ["room": "\(room)", "participant": "\(id)"])
+        Task { [weak self] in
+            try? await Task.sleep(for: RoomService.reconnectGrace)
+            await self?.expire(room: room, participant: id, connection: connection)
+        }
+    }
+
+    private func expire(room: String, participant id: String, connection: Int) async {
+        guard let participant = rooms[room]?.participants[id], participant.detached, participant.connection == connection
+        else { return }
+        await leave(room: room, participant: id)
+    }
+
+    /// A reconnecting participant: the new socket replaces the old one, `joined` is sent again
+    /// (`resumed: true`) and an offer that was waiting for its answer is made again. Returns the
+    /// socket's connection number.
+    func resume(
+        room: String, participant id: String, resumeToken: String, send: @escaping @Sendable (RoomServerMessage) -> Void
+    ) -> Result<Int, RoomError> {
+        guard let participant = rooms[room]?.participants[id],
+            Self.constantTimeEquals(participant.resumeToken, resumeToken)
+        else { return .failure(RoomError("resume_failed", "no participant \(id) to resume in room \(room)")) }
+        let connection = participant.connection + 1
+        rooms[room]?.participants[id]?.connection = connection
+        rooms[room]?.participants[id]?.detached = false
+        rooms[room]?.participants[id]?.send = send
+        let state = rooms[room] ?? Room()
+        let others = state.order.filter { $0 != id }.compactMap { state.participants[$0]?.info }
+        send(
+            .joined(
+                participantID: id, room: room, name: participant.name, participants: others,
+                iceServers: configuration.iceServers(participant.identity, Date()), resumeToken: participant.resumeToken,
+                resumed: true))
+        if !state.speakers.speakers.isEmpty { send(.activeSpeakers(state.speakers.speakers)) }
+        if participant.awaitingAnswer {
+            rooms[room]?.participants[id]?.awaitingAnswer = false
+            rooms[room]?.participants[id]?.needsOffer = true
+        }
+        negotiate(room: room, participant: id)
+        logger.info("participant resumed", metadata: ["room": "\(room)", "participant": "\(id)"])
+        return .success(connection)
     }
 
     /// Removes a participant: its tracks end for everybody, its connections close. Idempotent.
@@ -429,6 +491,22 @@ public actor RoomService {
         for (id, participant) in state.participants where id != except {
             participant.send(message)
         }
+    }
+
+    /// 128 random bits in hex.
+    static func makeSecret() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<2).map { _ in
+            let text = String(generator.next() as UInt64, radix: 16)
+            return String(repeating: "0", count: 16 - text.count) + text
+        }.joined()
+    }
+
+    static func constantTimeEquals(_ lhs: String, _ rhs: String) -> Bool {
+        let a = Array(lhs.utf8)
+        let b = Array(rhs.utf8)
+        guard a.count == b.count else { return false }
+        return zip(a, b).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
     }
 
     /// A fresh participant id: 64 random bits in hex.
