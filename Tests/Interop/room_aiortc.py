@@ -96,6 +96,11 @@ async def run(args):
                 names[message["participant"]["participant_id"]] = message["participant"]["name"]
             elif kind == "error":
                 print(json.dumps({"warning": message}), file=sys.stderr)
+        stats = []
+        for report in (await sub.getStats()).values():
+            if report.type == "inbound-rtp":
+                stats.append({"kind": report.kind, "ssrc": report.ssrc, "packets": report.packetsReceived,
+                              "lost": report.packetsLost, "jitter": report.jitter})
         await ws.send(json.dumps({"type": "leave"}))
     for task in tasks:
         task.cancel()
@@ -104,7 +109,7 @@ async def run(args):
     decoded = {names.get(p, p): n for p, n in counts.items()}
     seen = sorted(n for p, n in names.items())
     return {"ok": all(decoded.get(n, 0) > 0 for n in seen) and bool(seen), "decoded": decoded, "seen": seen,
-            "frames_sent": video.counter, "participant_id": joined["participant_id"], "tracks": tracks_seen}
+            "frames_sent": video.counter, "participant_id": joined["participant_id"], "tracks": tracks_seen, "inbound": stats}
 
 
 def main():
