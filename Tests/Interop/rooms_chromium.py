@@ -17,6 +17,8 @@ Prints one JSON line with the observations and exits 0 when every check passed.
 import argparse
 import asyncio
 import base64
+import hashlib
+import hmac
 import json
 import os
 import shutil
@@ -140,6 +142,22 @@ async def rtc_first_message(base_ws, query, send_text=None):
         return first, None
 
 
+def expired_token(secrets_path, room):
+    """A correctly signed HS256 room token (SPEC §3.4) that expired a minute ago."""
+    with open(secrets_path) as file:
+        secrets = json.load(file)
+
+    def b64(data):
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    now = int(time.time())
+    header = b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+    claims = b64(json.dumps({"iss": secrets["api_key"], "sub": "late", "room": room, "publish": True, "subscribe": True,
+                             "nbf": now - 3600, "exp": now - 60}).encode())
+    signature = hmac.new(secrets["api_secret"].encode(), f"{header}.{claims}".encode(), hashlib.sha256).digest()
+    return f"{header}.{claims}.{b64(signature)}"
+
+
 def dev_token(base, room, name):
     request = urllib.request.Request(f"{base}/api/dev/token", data=json.dumps({"room": room, "name": name}).encode(),
                                      headers={"content-type": "application/json"}, method="POST")
@@ -228,6 +246,8 @@ async def run(args, base, port_debug):
         base_ws = base.replace("http://", "ws://")
         first, _ = await rtc_first_message(base_ws, f"room={room}&access_token=garbage")
         checks["garbage_token_refused"] = first.get("type") == "error" and first.get("code") == "token_invalid"
+        first, _ = await rtc_first_message(base_ws, f"access_token={expired_token(args.secrets, room)}")
+        checks["expired_token_refused"] = first.get("type") == "error" and first.get("code") == "token_expired"
         other = dev_token(base, "another-room", "mallory")
         first, _ = await rtc_first_message(base_ws, f"room={room}&access_token={other}")
         checks["other_room_token_refused"] = first.get("type") == "error" and first.get("code") == "token_room"
@@ -348,6 +368,7 @@ def main():
 
     work = tempfile.mkdtemp(prefix="commucat-rooms-")
     http_port, media_port, debug_port = free_port(), free_udp_port(), free_port()
+    args.secrets = f"{work}/var/secrets.json"
     env = dict(os.environ,
                COMMUCAT_SERVER_DATA_DIR=f"{work}/var", COMMUCAT_HTTP_LISTEN=f"127.0.0.1:{http_port}",
                COMMUCAT_HTTPS_ENABLED="false", COMMUCAT_MEDIA_UDP_LISTEN=f"127.0.0.1:{media_port}",

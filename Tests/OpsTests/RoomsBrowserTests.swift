@@ -31,7 +31,7 @@ extension PeerInteropTests {
         let checks = result.json["checks"] as? [String: Bool] ?? [:]
         for name in [
             "three_pages_each_show_two_playing_remote_videos", "frames_decoded_rising", "names_shown",
-            "garbage_token_refused", "other_room_token_refused", "malformed_message_gets_error", "leave_drops_tile",
+            "garbage_token_refused", "expired_token_refused", "other_room_token_refused", "malformed_message_gets_error", "leave_drops_tile",
             "others_unaffected", "active_speakers_reported", "admin_room_details", "mute_shown_to_others",
             "chromium_pages_decode_aiortc", "socket_drop_resumes_without_leaving",
             "dropped_participant_kept_then_removed",
