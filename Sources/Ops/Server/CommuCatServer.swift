@@ -7,6 +7,7 @@ import Logging
 import Metrics
 import NIOCore
 import ServiceLifecycle
+import Signalling
 import Synchronization
 import UnixSignals
 
@@ -20,6 +21,8 @@ public struct CommuCatServer: Sendable {
     public let secrets: DataDirectory.Secrets
     public let bound: BoundAddresses
     public let backends: Backends
+    /// `/connect`, pairing and devices (Signalling).
+    public let connect: ConnectService
     let logger: Logger
     let listeners: [ListenerService]
     private let running = RunningGroup()
@@ -70,8 +73,20 @@ public struct CommuCatServer: Sendable {
 
         let backends = try await Backends.open(config: config, dataDirectory: dataDirectory, logger: logger)
 
+        let connect: ConnectService
+        do {
+            connect = try await ConnectService.start(
+                configuration: ConnectConfiguration(config), storage: backends.storage, ephemeral: backends.ephemeral, ledger: backends.ledger,
+                logger: logger)
+        } catch {
+            await backends.close()
+            throw StartupError("cannot load the server keys: \(error)")
+        }
+        let connectRoutes = ConnectRoutes(service: connect)
+
         let router = Router(context: CommuCatRequestContext.self)
         router.add(middleware: ProblemMiddleware())
+        connectRoutes.register(on: router)
         OpsRoutes(
             readiness: backends.readiness,
             adminToken: config.adminToken,
@@ -88,7 +103,7 @@ public struct CommuCatServer: Sendable {
             listeners.append(
                 ListenerService(
                     name: "http", configKey: "http.listen", address: config.httpListen, responder: responder,
-                    server: .http1(), logger: logger, bound: bound))
+                    server: .http1WebSocketUpgrade(shouldUpgrade: connectRoutes.webSocketShouldUpgrade), logger: logger, bound: bound))
         }
         if let tls {
             do {
@@ -101,7 +116,8 @@ public struct CommuCatServer: Sendable {
                 throw StartupError("cannot configure TLS for https.listen: \(error)")
             }
         }
-        return CommuCatServer(config: config, secrets: secrets, bound: bound, backends: backends, logger: logger, listeners: listeners)
+        return CommuCatServer(
+            config: config, secrets: secrets, bound: bound, backends: backends, connect: connect, logger: logger, listeners: listeners)
     }
 
     /// Runs until one of `signals` (graceful: listeners stop accepting, in-flight requests finish,
@@ -109,7 +125,7 @@ public struct CommuCatServer: Sendable {
     public func run(gracefulShutdownSignals signals: [UnixSignal] = [.sigterm, .sigint]) async throws(StartupError) {
         let closer = BackendCloser(backends: backends, logger: logger)
         let services: [ServiceGroupConfiguration.ServiceConfiguration] =
-            [.init(service: closer)] + backends.services.map { .init(service: $0) }
+            [.init(service: closer)] + backends.services.map { .init(service: $0) } + [.init(service: KeyRotationService(connect: connect))]
             + listeners.map { .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup) }
         var configuration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: signals, logger: logger)
         configuration.maximumGracefulShutdownDuration = config.shutdownGrace
@@ -166,6 +182,25 @@ struct BackendCloser: Service {
         try? await gracefulShutdown()
         logger.info("draining: closing storage, Redis and ledger")
         await backends.close()
+    }
+}
+
+/// Rotates the Noise static key every `crypto.noise_rotation_interval` until shutdown.
+struct KeyRotationService: Service {
+    let connect: ConnectService
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown { await connect.runKeyRotation() }
+    }
+}
+
+extension ConnectConfiguration {
+    /// The `/connect` settings of a validated configuration.
+    init(_ config: CommuCatConfig) {
+        self.init(
+            domain: config.domain, prologue: config.cryptoPrologue, autoApproveDevices: config.autoApproveDevices,
+            noiseRotationInterval: config.noiseKeyRotationInterval, noiseGrace: config.noiseKeyGrace)
+        self.turnURLs = config.turnURLs
     }
 }
 
