@@ -63,6 +63,17 @@ public enum ClientCommands {
         return ack
     }
 
+    /// Whether `name` (case-insensitive) is a pattern the client speaks (`XK`, `IK`).
+    public static func isSupportedPattern(_ name: String) -> Bool { NoisePattern(rawValue: name.uppercased()) != nil }
+
+    /// ``connect(base:identityPath:pattern:print:)`` with the pattern by name (for the CLI).
+    public static func connect(base: String, identityPath: String, patternName: String, print: @escaping @Sendable (String) -> Void) async throws {
+        guard let pattern = NoisePattern(rawValue: patternName.uppercased()) else {
+            throw CCPClientError(code: "pattern", detail: "unknown pattern \(patternName)")
+        }
+        try await connect(base: base, identityPath: identityPath, pattern: pattern, print: print)
+    }
+
     /// Opens channel 1 to `to` with `Join {members:[to]}`, sends `text` as a Msg, prints the replies
     /// (Ack or Error) and closes.
     public static func send(base: String, identityPath: String, to: String, text: String, print: @escaping @Sendable (String) -> Void) async throws {

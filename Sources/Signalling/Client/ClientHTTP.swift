@@ -1,9 +1,11 @@
+import AsyncHTTPClient
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
+import NIOCore
+import NIOHTTP1
 
-/// The REST calls the reference client makes (server-info, pairing claim), over Foundation's URLSession.
+/// The REST calls the reference client makes (server-info, pairing claim), over AsyncHTTPClient.
+/// HTTPS servers with the embedded self-signed certificate are accepted (`insecure`), as a
+/// development convenience; pin `device_ca_public` instead for trust.
 public enum ClientHTTP {
     public struct Failure: Error, CustomStringConvertible {
         public var status: Int
@@ -12,19 +14,25 @@ public enum ClientHTTP {
         public var description: String { "HTTP \(status) \(code): \(detail)" }
     }
 
+    static let client: HTTPClient = {
+        var configuration = HTTPClient.Configuration(certificateVerification: .none)
+        configuration.timeout = .init(connect: .seconds(10), read: .seconds(30))
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }()
+
     /// Sends a request and decodes a JSON object; problem documents become ``Failure``.
     public static func json(_ method: String, _ url: String, body: [String: Any]? = nil, bearer: String? = nil) async throws -> [String: Any] {
-        guard let target = URL(string: url) else { throw Failure(status: 0, code: "bad_url", detail: url) }
-        var request = URLRequest(url: target, timeoutInterval: 20)
-        request.httpMethod = method
-        if let bearer { request.setValue("Bearer \(bearer)", forHTTPHeaderField: "Authorization") }
+        var request = HTTPClientRequest(url: url)
+        request.method = HTTPMethod(rawValue: method)
+        if let bearer { request.headers.add(name: "Authorization", value: "Bearer \(bearer)") }
         if let body {
-            request.httpBody = try JSONSerialization.data(withJSONObject: body)
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: body)))
         }
-        let (data, response) = try await URLSession.shared.data(for: request)
-        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-        let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
+        let response = try await client.execute(request, timeout: .seconds(30))
+        let data = try await response.body.collect(upTo: 4 * 1024 * 1024)
+        let status = Int(response.status.code)
+        let object = (try? JSONSerialization.jsonObject(with: Data(data.readableBytesView))) as? [String: Any] ?? [:]
         guard (200..<300).contains(status) else {
             throw Failure(status: status, code: object["code"] as? String ?? "http_\(status)", detail: object["detail"] as? String ?? "")
         }

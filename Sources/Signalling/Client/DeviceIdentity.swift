@@ -76,7 +76,11 @@ public struct DeviceIdentity: Codable, Sendable, Hashable {
         let handle = try FileHandle(forWritingTo: temporary)
         try handle.write(contentsOf: data)
         try handle.close()
-        _ = try FileManager.default.replaceItemAt(url, withItemAt: temporary)
+        // rename(2) replaces atomically whether or not the file exists (FileManager.replaceItemAt
+        // does not accept a missing destination on Linux).
+        guard rename(temporary.path, url.path) == 0 else {
+            throw Invalid(description: "cannot write \(url.path): errno \(errno)")
+        }
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: url.path)
     }
 
