@@ -116,7 +116,7 @@ public struct CCPClientConnection: Sendable {
                     throw CCPClientError(code: "noise", detail: error.code.rawValue)
                 }
                 state = .established(transport)
-                while let frame = try decodeFrame(&plaintext) {
+                while let frame = try nextFrame(fromPlaintext: true) {
                     if frame.type == .error, let payload = try? HandshakeMessages.decode(HandshakeMessages.ErrorPayload.self, from: frame),
                         frame.channelID == 0, payload.error != "unsupported"
                     {
@@ -127,7 +127,7 @@ public struct CCPClientConnection: Sendable {
                 }
                 return events
             }
-            guard let frame = try decodeFrame(&buffer) else { return events }
+            guard let frame = try nextFrame(fromPlaintext: false) else { return events }
             if frame.type == .error {
                 state = .failed
                 let payload = try? HandshakeMessages.decode(HandshakeMessages.ErrorPayload.self, from: frame)
@@ -191,9 +191,11 @@ public struct CCPClientConnection: Sendable {
         return sequence
     }
 
-    private mutating func decodeFrame(_ buffer: inout ByteBuffer) throws(CCPClientError) -> CCPFrame? {
+    /// The next frame of the decrypted stream (after the Ack) or of the plaintext handshake bytes.
+    private mutating func nextFrame(fromPlaintext: Bool) throws(CCPClientError) -> CCPFrame? {
         do {
-            guard case .frame(let frame) = try decoder.decode(buffer: &buffer) else { return nil }
+            let result = fromPlaintext ? try decoder.decode(buffer: &plaintext) : try decoder.decode(buffer: &buffer)
+            guard case .frame(let frame) = result else { return nil }
             return frame
         } catch {
             state = .failed

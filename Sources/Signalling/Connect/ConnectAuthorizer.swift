@@ -15,50 +15,71 @@ struct ConnectAuthorizer: Sendable {
     static let renewalWindow: TimeInterval = 7 * 86_400
 
     func authorize(_ request: HelloRequest, now: Date) async throws(ConnectError) -> AuthorizedDevice {
-        if let bytes = request.certificate {
-            let certificate: DeviceCertificate
-            do {
-                certificate = try DeviceCertificate(parsing: bytes)
-                try certificate.verify(caPublic: keyring.deviceCA.publicKey, now: now)
-            } catch {
-                throw ConnectError(.certificate, error.detail)
-            }
-            guard certificate.deviceID == request.deviceID, certificate.devicePublic == request.devicePublic else {
-                throw ConnectError(.certificate, "certificate names another device or key")
-            }
-        }
+        if let bytes = request.certificate { try checkCertificate(bytes, request: request, now: now) }
         do {
-            var registered = false
-            var device: DeviceRecord
-            if let existing = try await storage.device(id: request.deviceID) {
-                guard existing.status == .active else { throw ConnectError(.deviceRevoked, "device \(request.deviceID) was revoked") }
-                guard existing.publicKey == request.devicePublic else { throw ConnectError(.proof, "device key differs from the registered key") }
-                device = existing
-            } else {
-                guard autoApprove, let handle = request.user?.handle, UserHandle.isValid(handle) else {
-                    throw ConnectError(.pairingRequired, "unknown device; pair it with a code from an existing device or `commucat autopair`")
-                }
-                let user = try await findOrCreateUser(handle: handle, displayName: request.user?.displayName, now: now)
-                do {
-                    device = try await storage.registerDevice(
-                        NewDevice(deviceID: request.deviceID, publicKey: request.devicePublic, name: nil), userID: user.id, now: now)
-                } catch where error.code == .conflict {
-                    throw ConnectError(.pairingRequired, "device key or id already registered")
-                }
-                registered = true
-                ledger.record(scope: .device, result: "registered", fields: ["device_id": .string(device.deviceID), "user_id": .string(user.id), "via": "auto_approve"])
-            }
-            guard let user = try await storage.user(id: device.userID) else { throw ConnectError(.internal, "device without user") }
-            let certificate = try await certificateFor(device, now: now)
-            let sessionID = SessionToken.generate()
-            try await storage.openSession(id: sessionID, deviceID: device.deviceID, now: now)
-            return AuthorizedDevice(
-                sessionID: sessionID, deviceID: device.deviceID, userID: user.id, handle: user.handle, displayName: user.displayName,
-                certificate: certificate, registered: registered)
+            return try await authorizeStored(request, now: now)
         } catch let error as ConnectError {
             throw error
         } catch {
             throw ConnectError(.internal, "storage: \(error)")
+        }
+    }
+
+    /// A presented certificate must parse, be signed by the device CA, be current and name this device and key.
+    private func checkCertificate(_ bytes: [UInt8], request: HelloRequest, now: Date) throws(ConnectError) {
+        let certificate: DeviceCertificate
+        do {
+            certificate = try DeviceCertificate(parsing: bytes)
+            try certificate.verify(caPublic: keyring.deviceCA.publicKey, now: now)
+        } catch {
+            throw ConnectError(.certificate, error.detail)
+        }
+        guard certificate.deviceID == request.deviceID, certificate.devicePublic == request.devicePublic else {
+            throw ConnectError(.certificate, "certificate names another device or key")
+        }
+    }
+
+    // Kept as small untyped-throwing steps: one large typed-throws async function with nested
+    // do/catch made Swift 6.3's mandatory AllocBoxToStack pass loop (StackNesting::fixNesting).
+    private func authorizeStored(_ request: HelloRequest, now: Date) async throws -> AuthorizedDevice {
+        let (device, registered) = try await lookUpOrRegister(request, now: now)
+        guard let user = try await storage.user(id: device.userID) else { throw ConnectError(.internal, "device without user") }
+        let certificate = try await certificateFor(device, now: now)
+        let sessionID = SessionToken.generate()
+        try await storage.openSession(id: sessionID, deviceID: device.deviceID, now: now)
+        return AuthorizedDevice(
+            sessionID: sessionID, deviceID: device.deviceID, userID: user.id, handle: user.handle, displayName: user.displayName,
+            certificate: certificate, registered: registered)
+    }
+
+    /// The registered device (active, same key), or a new one by auto-approval.
+    private func lookUpOrRegister(_ request: HelloRequest, now: Date) async throws -> (DeviceRecord, Bool) {
+        if let existing = try await storage.device(id: request.deviceID) {
+            guard existing.status == .active else { throw ConnectError(.deviceRevoked, "device \(request.deviceID) was revoked") }
+            guard existing.publicKey == request.devicePublic else { throw ConnectError(.proof, "device key differs from the registered key") }
+            return (existing, false)
+        }
+        guard autoApprove, let handle = request.user?.handle, UserHandle.isValid(handle) else {
+            throw ConnectError(.pairingRequired, "unknown device; pair it with a code from an existing device or `commucat autopair`")
+        }
+        let user = try await findOrCreateUser(handle: handle, displayName: request.user?.displayName, now: now)
+        let device = try await register(request, userID: user.id, now: now)
+        ledger.record(scope: .device, result: "registered", fields: ["device_id": .string(device.deviceID), "user_id": .string(user.id), "via": "auto_approve"])
+        return (device, true)
+    }
+
+    private func register(_ request: HelloRequest, userID: String, now: Date) async throws -> DeviceRecord {
+        let result: Result<DeviceRecord, StorageError>
+        do {
+            result = .success(
+                try await storage.registerDevice(NewDevice(deviceID: request.deviceID, publicKey: request.devicePublic, name: nil), userID: userID, now: now))
+        } catch {
+            result = .failure(error)
+        }
+        switch result {
+        case .success(let device): return device
+        case .failure(let error) where error.code == .conflict: throw ConnectError(.pairingRequired, "device key or id already registered")
+        case .failure(let error): throw error
         }
     }
 

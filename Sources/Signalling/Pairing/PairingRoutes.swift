@@ -65,7 +65,7 @@ struct PairingRoutes: Sendable {
             result = try await service.storage.claimPairingCode(
                 code, device: NewDevice(deviceID: deviceID, publicKey: devicePublic, name: name), now: now,
                 maxAttempts: service.configuration.pairingMaxAttempts)
-        } catch let error as StorageError where error.code == .conflict {
+        } catch where error.code == .conflict {
             throw SignallingAPIError(.conflict, code: "device_exists", detail: "device id or key already registered")
         } catch {
             throw SignallingAPIError.storage(error)

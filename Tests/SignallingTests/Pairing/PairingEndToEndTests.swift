@@ -1,6 +1,7 @@
 import CCP
 import Foundation
 import NIOCore
+import Storage
 import Synchronization
 import Testing
 
