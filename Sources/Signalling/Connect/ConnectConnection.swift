@@ -37,10 +37,10 @@ struct ConnectConnection: Sendable {
         if rateLimited {
             let error = ConnectError(.rateLimited, "too many /connect attempts from this address")
             var handshake = service.makeHandshake(now: Date())
+            recordFailure(error, deviceID: nil, pattern: nil)
             if case .fail(_, let frame) = handshake.authorizationFailed(error) {
                 try? await outbound.write(.plaintext([frame], Self.encode([frame])))
             }
-            recordFailure(error, deviceID: nil, pattern: nil)
             await outbound.close()
             return
         }
@@ -133,8 +133,9 @@ struct ConnectConnection: Sendable {
                     }
                     established = result
                 case .fail(let error, let errorFrame):
-                    _ = await write(.plaintext([errorFrame], Self.encode([errorFrame])), to: outbound)
+                    // Ledger first: a client that saw the Error frame finds the record.
                     recordFailure(error, deviceID: pending?.deviceID ?? Self.helloDeviceID(frame: frame), pattern: pending?.pattern)
+                    _ = await write(.plaintext([errorFrame], Self.encode([errorFrame])), to: outbound)
                     await closeSession(authorized)
                     await outbound.close()
                     return
@@ -242,10 +243,11 @@ struct ConnectConnection: Sendable {
             }
         }
         if case .some(.some(let error)) = closing {
-            _ = await sendFrames([HandshakeMessages.errorFrame(error, sequence: outSequence &+ 1)])
             service.ledger.record(
                 scope: .handshake, result: "closed",
                 fields: ["device_id": .string(session.deviceID), "session": .string(session.sessionID), "code": .string(error.code.rawValue)])
+            Counter(label: "commucat_connect_rejections_total", dimensions: [("code", error.code.rawValue)]).increment()
+            _ = await sendFrames([HandshakeMessages.errorFrame(error, sequence: outSequence &+ 1)])
         }
         service.registry.remove(session)
         await service.delegate.sessionClosed(session)
@@ -256,10 +258,10 @@ struct ConnectConnection: Sendable {
     private func fail(
         _ error: ConnectError, handshake: inout ConnectHandshake, request: HelloRequest?, device: AuthorizedDevice?, outbound: some ConnectOutbound
     ) async {
+        recordFailure(error, deviceID: request?.deviceID, pattern: request?.pattern)
         if case .fail(_, let frame) = handshake.authorizationFailed(error) {
             _ = await write(.plaintext([frame], Self.encode([frame])), to: outbound)
         }
-        recordFailure(error, deviceID: request?.deviceID, pattern: request?.pattern)
         await closeSession(device)
         await outbound.close()
     }

@@ -4,8 +4,9 @@ import Foundation
 import Storage
 import Synchronization
 
-/// The server's versioned Noise static keys (storage `server_secrets`, versions ≥ 1) and its device
-/// CA (the Ed25519 key stored as `server_secrets` version 0, so every node of a cluster shares it).
+/// The server's versioned Noise static keys (storage `server_secrets`, versions 1, 2, …) and its device
+/// CA (the Ed25519 key stored as the reserved `server_secrets` version 2^62, so every node of a
+/// cluster shares it; storage requires versions ≥ 1).
 ///
 /// The newest key is offered in `server-info` and tried first in handshakes; an older key stays
 /// valid until its effective expiry: the earlier of its stored `expires_at` and the moment its
@@ -22,7 +23,10 @@ public final class ServerKeyring: Sendable {
     }
 
     /// The reserved `server_secrets` version of the device CA.
-    public static let deviceCAVersion: Int64 = 0
+    public static let deviceCAVersion: Int64 = 1 << 62
+
+    /// Whether a `server_secrets` version is a Noise static key (not the device CA).
+    static func isNoiseKeyVersion(_ version: Int64) -> Bool { version >= 1 && version < deviceCAVersion }
 
     private let storage: any Storage
     public let rotationInterval: Duration
@@ -73,7 +77,7 @@ public final class ServerKeyring: Sendable {
 
     /// Re-reads the keys from storage (another node or the `rotate-keys` command may have rotated).
     public func reload() async throws(StorageError) {
-        let secrets = try await storage.serverSecrets().filter { $0.version > Self.deviceCAVersion }.sorted { $0.version < $1.version }
+        let secrets = try await storage.serverSecrets().filter { Self.isNoiseKeyVersion($0.version) }.sorted { $0.version < $1.version }
         let graceSeconds = Self.seconds(grace)
         var keys: [NoiseKey] = []
         for (index, secret) in secrets.enumerated() {
@@ -94,7 +98,7 @@ public final class ServerKeyring: Sendable {
     public func rotate(now: Date) async throws(StorageError) -> NoiseKey {
         let pair = NoiseKeyPair.generate()
         for _ in 0..<3 {
-            let next = (try await storage.serverSecrets().map(\.version).max() ?? 0) + 1
+            let next = (try await storage.serverSecrets().map(\.version).filter(Self.isNoiseKeyVersion).max() ?? 0) + 1
             let rotatesAt = now.addingTimeInterval(Self.seconds(rotationInterval))
             let record = ServerSecretRecord(
                 version: max(next, 1), privateKey: pair.privateKeyBytes, publicKey: pair.publicKey, validAfter: now,
