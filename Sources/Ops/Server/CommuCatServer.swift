@@ -138,8 +138,10 @@ public struct CommuCatServer: Sendable {
     public func run(gracefulShutdownSignals signals: [UnixSignal] = [.sigterm, .sigint]) async throws(StartupError) {
         let closer = BackendCloser(backends: backends, media: media, logger: logger)
         let services: [ServiceGroupConfiguration.ServiceConfiguration] =
-            [.init(service: closer)] + backends.services.map { .init(service: $0) } + [.init(service: KeyRotationService(connect: connect))]
+            [.init(service: closer)] + backends.services.map { .init(service: $0) }
             + listeners.map { .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup) }
+            // Last, so that it is shut down first: live /connect streams end before the listeners drain.
+            + [.init(service: ConnectDrainService(connect: connect))]
         var configuration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: signals, logger: logger)
         configuration.maximumGracefulShutdownDuration = config.shutdownGrace
         let group = ServiceGroup(configuration: configuration)
@@ -207,12 +209,14 @@ struct BackendCloser: Service {
     }
 }
 
-/// Rotates the Noise static key every `crypto.noise_rotation_interval` until shutdown.
-struct KeyRotationService: Service {
+/// Rotates the Noise static key every `crypto.noise_rotation_interval` until shutdown, then ends the
+/// live `/connect` sessions (WebSocket, HTTP/2, SSE, long-poll) so that the listeners can drain.
+struct ConnectDrainService: Service {
     let connect: ConnectService
 
     func run() async throws {
         await cancelWhenGracefulShutdown { await connect.runKeyRotation() }
+        await connect.drain()
     }
 }
 

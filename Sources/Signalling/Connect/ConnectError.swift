@@ -30,6 +30,8 @@ public struct ConnectError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let `internal` = Code("internal")
         /// A frame type this server does not handle (yet).
         public static let unsupported = Code("unsupported")
+        /// The server is shutting down (graceful drain); reconnect later.
+        public static let shuttingDown = Code("shutting_down")
         /// The session was silent for three keepalive intervals.
         public static let idleTimeout = Code("idle_timeout")
     }

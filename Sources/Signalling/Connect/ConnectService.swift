@@ -78,6 +78,14 @@ public final class ConnectService: Sendable {
             .run(inbound: inbound, outbound: outbound, rateLimited: !allowed)
     }
 
+    /// Graceful shutdown: ends every live session (WebSocket, HTTP/2, SSE, long-poll) so that the
+    /// HTTP listeners can drain; sessions are closed in storage as their loops end.
+    public func drain() async {
+        let dropped = registry.dropAll(error: ConnectError(.shuttingDown, "the server is shutting down"))
+        await relays.closeAll()
+        logger.info("connect: drained live sessions", metadata: ["sessions": "\(dropped)"])
+    }
+
     /// Rotates automatically until cancelled (Ops runs this as a service).
     public func runKeyRotation() async {
         await keyring.runAutomaticRotation()

@@ -87,6 +87,14 @@ public final class ConnectSessionRegistry: Sendable {
     /// Number of live sessions on this node.
     public var count: Int { sessions.withLock { $0.values.reduce(0) { $0 + $1.count } } }
 
+    /// Closes every live session of this node (graceful shutdown); returns how many.
+    @discardableResult
+    public func dropAll(error: ConnectError?) -> Int {
+        let victims = sessions.withLock { $0.values.flatMap { $0 } }
+        victims.forEach { $0.close(error) }
+        return victims.count
+    }
+
     /// Closes every live session of the device with `error`; returns how many.
     @discardableResult
     public func drop(deviceID: String, error: ConnectError) -> Int {

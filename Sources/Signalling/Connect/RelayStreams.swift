@@ -113,6 +113,12 @@ public final class RelayStreamTable: Sendable {
 
     func remove(id: String) { streams.withLock { $0[id] = nil } }
 
+    /// Ends every SSE and long-poll stream (graceful shutdown): their bodies finish, their sessions end.
+    func closeAll() async {
+        let all = streams.withLock { Array($0.values) }
+        for stream in all { await stream.close() }
+    }
+
     public var count: Int { streams.withLock { $0.count } }
 }
 
