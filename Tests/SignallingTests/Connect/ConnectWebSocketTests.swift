@@ -105,6 +105,12 @@ func rawExchange(_ endpoints: TestEndpoints, _ frames: [CCPFrame]) async throws 
             for code in ["protocol_version", "proof", "certificate", "pattern", "decode"] {
                 #expect(results.contains(code), "ledger lacks \(code)")
             }
+            // Every refusal is counted by code in /metrics (loopback, no admin token configured).
+            let metrics = try await fetch(endpoints.http + "/metrics")
+            #expect(metrics.status == 200)
+            for code in ["protocol_version", "proof", "certificate", "pattern", "decode"] {
+                #expect(metrics.body.contains("commucat_connect_rejections_total{code=\"\(code)\"}"), "metrics lack \(code)")
+            }
         }
     }
 
@@ -132,6 +138,13 @@ func rawExchange(_ endpoints: TestEndpoints, _ frames: [CCPFrame]) async throws 
             let keys = try #require(info["noise_keys"] as? [[String: Any]])
             #expect(keys.first?["public"] as? String == info["noise_public"] as? String)
             for key in ["version", "public", "valid_after", "rotates_at", "expires_at"] { #expect(keys.first?[key] != nil) }
+
+            // /openapi.json (docs/openapi.yaml) documents every endpoint of this module.
+            let openapi = try await fetch(endpoints.http + "/openapi.json").json
+            let paths = try #require(openapi["paths"] as? [String: Any])
+            for path in ["/api/server-info", "/api/pair", "/api/pair/claim", "/api/devices", "/api/devices/revoke", "/api/devices/rotate", "/connect", "/connect/{stream}"] {
+                #expect(paths[path] != nil, "openapi lacks \(path)")
+            }
         }
     }
 }
