@@ -36,17 +36,27 @@ public struct ConnectRoutes: Sendable {
     public var webSocketShouldUpgrade:
         @Sendable (HTTPRequest, any Channel, Logger) async throws -> ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>>
     {
-        let service = self.service
+        let routes = self
         return { request, channel, _ in
-            guard request.path?.split(separator: "?").first == "/connect" else { return .dontUpgrade }
-            let remote = channel.remoteAddress?.ipAddress ?? "unknown"
-            return .upgrade([:]) { inbound, outbound, _ in
-                let binary = inbound.messages(maxSize: Self.maxMessageSize).compactMap { @Sendable message -> ByteBuffer? in
-                    if case .binary(let buffer) = message { return buffer }
-                    return nil
-                }
-                await service.serve(inbound: binary, outbound: WebSocketConnectOutbound(writer: outbound), transport: "websocket", remoteAddress: remote)
+            guard let handler = routes.webSocketHandler(for: request, remoteAddress: channel.remoteAddress) else { return .dontUpgrade }
+            return .upgrade([:]) { inbound, outbound, _ in await handler(inbound, outbound) }
+        }
+    }
+
+    /// The `/connect` WebSocket session for `request`, or nil when the path is not `/connect`; for a
+    /// listener whose upgrade closure also serves other paths (e.g. `/rtc`).
+    public func webSocketHandler(for request: HTTPRequest, remoteAddress: SocketAddress?)
+        -> (@Sendable (WebSocketInboundStream, WebSocketOutboundWriter) async -> Void)?
+    {
+        guard request.path?.split(separator: "?").first == "/connect" else { return nil }
+        let service = self.service
+        let remote = remoteAddress?.ipAddress ?? "unknown"
+        return { inbound, outbound in
+            let binary = inbound.messages(maxSize: Self.maxMessageSize).compactMap { @Sendable message -> ByteBuffer? in
+                if case .binary(let buffer) = message { return buffer }
+                return nil
             }
+            await service.serve(inbound: binary, outbound: WebSocketConnectOutbound(writer: outbound), transport: "websocket", remoteAddress: remote)
         }
     }
 
