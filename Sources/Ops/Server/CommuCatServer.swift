@@ -225,7 +225,8 @@ extension ConnectConfiguration {
     init(_ config: CommuCatConfig) {
         self.init(
             domain: config.domain, prologue: config.cryptoPrologue, autoApproveDevices: config.autoApproveDevices,
-            noiseRotationInterval: config.noiseKeyRotationInterval, noiseGrace: config.noiseKeyGrace)
+            noiseRotationInterval: config.noiseKeyRotationInterval, noiseGrace: config.noiseKeyGrace,
+            keepaliveInterval: Int(config.keepaliveInterval.components.seconds))
         self.turnURLs = config.turnURLs
     }
 }

@@ -114,6 +114,31 @@ func rawExchange(_ endpoints: TestEndpoints, _ frames: [CCPFrame]) async throws 
         }
     }
 
+    /// `limits.keepalive_interval = 1s`: a client that stays silent gets `Error idle_timeout` and the
+    /// stream closes (3 intervals); the hang guard is generous, nothing asserts on wall-clock time.
+    @Test func silentSessionIsClosedWithIdleTimeout() async throws {
+        var environment = Self.autoApprove
+        environment["COMMUCAT_LIMITS_KEEPALIVE_INTERVAL"] = "1s"
+        try await withServer(environment: environment) { server, endpoints in
+            let connection = try await clientConnection(endpoints, identity: .generate(), pattern: .ik, handle: "quiet")
+            let frames = try await CCPWebSocketClient.connect(url: endpoints.webSocket, connection: connection) { session in
+                #expect(session.ack?.keepaliveInterval == 1)
+                var received: [CCPFrame] = []
+                // Bounded: the server closes after ~3 s; 60 s is only a hang guard.
+                let deadline = ContinuousClock.now + .seconds(60)
+                while received.count < 10, ContinuousClock.now < deadline, let frame = try await session.next() {
+                    received.append(frame)
+                }
+                return received
+            }
+            let last = try #require(frames.last)
+            #expect(last.type == .error)
+            #expect(String(buffer: last.payload).contains("\"idle_timeout\""))
+            let records = try await ledgerRecords(server, endpoints)
+            #expect(records.contains { ($0["result"] as? String) == "closed" && (($0["fields"] as? [String: Any])?["code"] as? String) == "idle_timeout" })
+        }
+    }
+
     @Test func unknownDeviceWithoutAutoApprovalNeedsPairing() async throws {
         try await withServer { server, endpoints in
             let connection = try await clientConnection(endpoints, identity: .generate(), pattern: .xk, handle: "mallory")
