@@ -123,6 +123,8 @@ let package = Package(
                 "SFUCore", "SFUWire", "ICE", "CCP", "Messaging", "Storage", "Redis", "Ledger", logging, metrics, crypto,
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "JWTKit", package: "jwt-kit"),
             ]
         ),

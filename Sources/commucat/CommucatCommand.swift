@@ -10,7 +10,10 @@ struct Commucat: AsyncParsableCommand {
         commandName: "commucat",
         abstract: "CommuCat: a self-hosted SFU appliance with Noise-secured signalling.",
         version: CommuCatServer.version,
-        subcommands: [Serve.self, Migrate.self, Token.self, RegisterUser.self, Diagnostics.self, LedgerCommand.self]
+        subcommands: [
+            Serve.self, Migrate.self, Token.self, RegisterUser.self, Autopair.self, RotateKeys.self, Diagnostics.self, LedgerCommand.self,
+            Client.self,
+        ]
     )
 
     static func main() async {
@@ -107,6 +110,82 @@ struct LedgerCommand: AsyncParsableCommand {
 
         func run() async throws {
             try OpsCommands.ledgerVerify(path: file)
+        }
+    }
+}
+
+struct Autopair: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Create a user if needed and print a pairing code for a first device.")
+    @OptionGroup var options: ConfigOption
+    @Option(help: "The user's handle (1–64 of a-z 0-9 . _ -).") var handle: String
+    @Option(name: .customLong("display-name"), help: "A display name for a new user.") var displayName: String?
+
+    func run() async throws {
+        try await OpsCommands.autopair(configPath: options.config, handle: handle, displayName: displayName)
+    }
+}
+
+struct RotateKeys: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rotate-keys", abstract: "Rotate the server's Noise static key now (old keys stay valid for the grace period).")
+    @OptionGroup var options: ConfigOption
+
+    func run() async throws {
+        try await OpsCommands.rotateKeys(configPath: options.config)
+    }
+}
+
+/// `commucat client …`: the reference CCP-1 client.
+struct Client: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "A reference CCP-1 client (pair, connect, send, listen).", subcommands: [Pair.self, Connect.self, Send.self, Listen.self])
+
+    struct Common: ParsableArguments {
+        @Option(help: "The server's HTTP base URL.") var server = "http://127.0.0.1:8080"
+        @Option(help: "The device identity file (default $COMMUCAT_CLIENT_IDENTITY or ~/.config/commucat/device.json).")
+        var identity: String?
+    }
+
+    struct Pair: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Claim a pairing code with a key pair generated here.")
+        @OptionGroup var common: Common
+        @Argument(help: "The pairing code (XXXX-XXXX).") var code: String
+        @Option(name: .customLong("device-name"), help: "A name for this device.") var deviceName: String?
+
+        func run() async throws {
+            try await OpsCommands.Client.pair(server: common.server, identityPath: common.identity, code: code, deviceName: deviceName)
+        }
+    }
+
+    struct Connect: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Handshake, check a keepalive round trip, print the session.")
+        @OptionGroup var common: Common
+        @Option(help: "Noise pattern: XK or IK.") var pattern = "XK"
+
+        func run() async throws {
+            try await OpsCommands.Client.connect(server: common.server, identityPath: common.identity, pattern: pattern)
+        }
+    }
+
+    struct Send: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Send a text message to a device.")
+        @OptionGroup var common: Common
+        @Option(help: "The recipient device id.") var to: String
+        @Argument(help: "The text.") var text: String
+
+        func run() async throws {
+            try await OpsCommands.Client.send(server: common.server, identityPath: common.identity, to: to, text: text)
+        }
+    }
+
+    struct Listen: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print every frame received until the stream closes.")
+        @OptionGroup var common: Common
+        @Option(help: "Stop after this many frames.") var limit: Int?
+
+        func run() async throws {
+            try await OpsCommands.Client.listen(server: common.server, identityPath: common.identity, limit: limit)
         }
     }
 }

@@ -83,6 +83,8 @@ public struct CommuCatConfig: Sendable {
     public var relayTTL: Duration = .seconds(7 * 86_400)
     public var maxBodyBytes: Int64 = 1024 * 1024
     public var shutdownGrace: Duration = .seconds(10)
+    /// `limits.keepalive_interval`: the Ack's `keepalive_interval`; `/connect` sessions silent for 3 intervals close.
+    public var keepaliveInterval: Duration = .seconds(30)
 
     /// Where the embedded defaults came from when no file was given.
     public private(set) var sourceFile: String?
@@ -103,7 +105,7 @@ public struct CommuCatConfig: Sendable {
         "crypto.prologue", "crypto.noise_rotation_interval", "crypto.noise_grace",
         "turn.urls", "turn.secret", "turn.ttl",
         "ledger.mode", "ledger.path", "ledger.max_bytes",
-        "limits.relay_ttl", "limits.max_body_bytes", "limits.shutdown_grace",
+        "limits.relay_ttl", "limits.max_body_bytes", "limits.shutdown_grace", "limits.keepalive_interval",
     ]
 
     /// Loads `file` (or nothing: embedded defaults) and applies the environment overrides.
@@ -167,6 +169,12 @@ public struct CommuCatConfig: Sendable {
         if let v = try s.duration("limits.relay_ttl") { relayTTL = v }
         if let v = try s.integer("limits.max_body_bytes", range: 1024...(1 << 30)) { maxBodyBytes = v }
         if let v = try s.duration("limits.shutdown_grace") { shutdownGrace = v }
+        if let v = try s.duration("limits.keepalive_interval") {
+            guard v >= .seconds(1), v <= .seconds(3600), v.components.attoseconds == 0 else {
+                throw .invalid("limits.keepalive_interval", "\(v)", expected: "whole seconds from 1s to 1h", origin: s.origin(of: "limits.keepalive_interval"))
+            }
+            keepaliveInterval = v
+        }
     }
 
     private static func listen(_ key: String, _ s: ConfigSource) throws(ConfigError) -> ListenAddress? {

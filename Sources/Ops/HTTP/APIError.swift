@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Metrics
+import Signalling
 
 /// An HTTP API error with a stable `code` (SPEC §5: `application/problem+json` with a `code` field).
 /// Thrown by routes; rendered once, here, at the edge.
@@ -54,6 +55,10 @@ struct ProblemMiddleware: RouterMiddleware {
             response = try await next(request, context)
         } catch let error as APIError {
             response = Self.reject(error, request: request)
+        } catch let error as SignallingAPIError {
+            var translated = Self.reject(APIError(error.status, code: error.code, detail: error.detail), request: request)
+            if let retry = error.retryAfterSeconds { translated.headers[.retryAfter] = "\(retry)" }
+            response = translated
         } catch let error as HTTPError {
             response = Self.reject(Self.translate(error), request: request)
         } catch {

@@ -7,6 +7,7 @@ import Logging
 import Metrics
 import NIOCore
 import ServiceLifecycle
+import Signalling
 import Synchronization
 import UnixSignals
 
@@ -22,6 +23,8 @@ public struct CommuCatServer: Sendable {
     public let backends: Backends
     /// The SFU: media UDP port, rooms, WHIP/WHEP.
     let media: MediaPlane
+    /// `/connect`, pairing and devices (Signalling).
+    public let connect: ConnectService
     let logger: Logger
     let listeners: [ListenerService]
     private let running = RunningGroup()
@@ -79,8 +82,21 @@ public struct CommuCatServer: Sendable {
             throw error
         }
 
+        let connect: ConnectService
+        do {
+            connect = try await ConnectService.start(
+                configuration: ConnectConfiguration(config), storage: backends.storage, ephemeral: backends.ephemeral, ledger: backends.ledger,
+                logger: logger)
+        } catch {
+            await media.close()
+            await backends.close()
+            throw StartupError("cannot load the server keys: \(error)")
+        }
+        let connectRoutes = ConnectRoutes(service: connect)
+
         let router = Router(context: CommuCatRequestContext.self)
         router.add(middleware: ProblemMiddleware())
+        connectRoutes.register(on: router)
         OpsRoutes(
             readiness: backends.readiness,
             adminToken: config.adminToken,
@@ -98,7 +114,7 @@ public struct CommuCatServer: Sendable {
             listeners.append(
                 ListenerService(
                     name: "http", configKey: "http.listen", address: config.httpListen, responder: responder,
-                    server: media.webSocketServer(), logger: logger, bound: bound))
+                    server: media.webSocketServer(connect: connectRoutes), logger: logger, bound: bound))
         }
         if let tls {
             do {
@@ -113,8 +129,8 @@ public struct CommuCatServer: Sendable {
             }
         }
         return CommuCatServer(
-            config: config, secrets: secrets, bound: bound, backends: backends, media: media, logger: logger,
-            listeners: listeners)
+            config: config, secrets: secrets, bound: bound, backends: backends, media: media, connect: connect,
+            logger: logger, listeners: listeners)
     }
 
     /// Runs until one of `signals` (graceful: listeners stop accepting, in-flight requests finish,
@@ -124,6 +140,8 @@ public struct CommuCatServer: Sendable {
         let services: [ServiceGroupConfiguration.ServiceConfiguration] =
             [.init(service: closer)] + backends.services.map { .init(service: $0) }
             + listeners.map { .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup) }
+            // Last, so that it is shut down first: live /connect streams end before the listeners drain.
+            + [.init(service: ConnectDrainService(connect: connect))]
         var configuration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: signals, logger: logger)
         configuration.maximumGracefulShutdownDuration = config.shutdownGrace
         let group = ServiceGroup(configuration: configuration)
@@ -191,6 +209,28 @@ struct BackendCloser: Service {
         logger.info("draining: closing media sessions, storage, Redis and ledger")
         await media.close()
         await backends.close()
+    }
+}
+
+/// Rotates the Noise static key every `crypto.noise_rotation_interval` until shutdown, then ends the
+/// live `/connect` sessions (WebSocket, HTTP/2, SSE, long-poll) so that the listeners can drain.
+struct ConnectDrainService: Service {
+    let connect: ConnectService
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown { await connect.runKeyRotation() }
+        await connect.drain()
+    }
+}
+
+extension ConnectConfiguration {
+    /// The `/connect` settings of a validated configuration.
+    init(_ config: CommuCatConfig) {
+        self.init(
+            domain: config.domain, prologue: config.cryptoPrologue, autoApproveDevices: config.autoApproveDevices,
+            noiseRotationInterval: config.noiseKeyRotationInterval, noiseGrace: config.noiseKeyGrace,
+            keepaliveInterval: Int(config.keepaliveInterval.components.seconds))
+        self.turnURLs = config.turnURLs
     }
 }
 

@@ -65,11 +65,14 @@ struct MediaPlane: Sendable {
         RoomAdminRoutes(rooms: rooms.service, adminToken: adminToken).register(on: router)
     }
 
-    /// HTTP/1.1 with the WebSocket upgrade of `/rtc` (the room protocol); every other request
-    /// goes to the router. The HTTPS listener (h2 + http/1.1) does not upgrade.
-    func webSocketServer() -> HTTPServerBuilder {
+    /// HTTP/1.1 with the WebSocket upgrades of `/connect` (CCP-1) and `/rtc` (the room protocol);
+    /// every other request goes to the router. The HTTPS listener (h2 + http/1.1) does not upgrade.
+    func webSocketServer(connect: ConnectRoutes) -> HTTPServerBuilder {
         let rooms = self.rooms
         return .http1WebSocketUpgrade { request, channel, _ in
+            if let handler = connect.webSocketHandler(for: request, remoteAddress: channel.remoteAddress) {
+                return .upgrade([:]) { inbound, outbound, _ in await handler(inbound, outbound) }
+            }
             let isLoopback = CommuCatRequestContext.isLoopback(channel.remoteAddress)
             guard let handler = rooms.webSocketHandler(for: request, isLoopback: isLoopback) else { return .dontUpgrade }
             return .upgrade([:]) { inbound, outbound, _ in await handler(inbound, outbound) }
