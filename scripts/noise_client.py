@@ -1,11 +1,17 @@
 #!/usr/bin/env python3
-"""Independent CCP-1 client over WebSocket (PyPI `noiseprotocol` 0.3.1 + `websockets`).
+"""Independent CCP-1 client over WebSocket or HTTP/2 duplex `POST /connect` (PyPI `noiseprotocol`
+0.3.1, `websockets`, `h2`).
 
 Implements SPEC §4.1 frames, the §4.2 handshake (Hello → Auth → [XK: Auth] → Ack, with the
 Ed25519 device proof) and §4.2 encrypted units, without any CommuCat code. Used by the Swift
 interop tests; also handy by hand:
 
     noise_client.py --base http://127.0.0.1:8080 --pattern XK --handle alice --keepalives 3
+    noise_client.py --base http://127.0.0.1:8080 --h2 https://127.0.0.1:8443 --pattern IK
+
+With `--h2 URL` the stream is one HTTP/2 request over TLS (ALPN h2; the server's self-signed
+certificate is not verified), its body and response carrying the same bytes as the WebSocket
+messages (SPEC §4.3).
 
 Prints one JSON object per line: {"event": "ack", ...}, {"event": "keepalive", "nonce": ...},
 {"event": "error", "error": CODE, "detail": ...}. Exits 0 when every keepalive was echoed,
@@ -15,10 +21,14 @@ import argparse
 import asyncio
 import json
 import os
+import ssl
 import sys
 import urllib.request
 import uuid
 
+import h2.config
+import h2.connection
+import h2.events
 import websockets
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
@@ -80,6 +90,90 @@ def decode_frames(buf):
         frames.append((ftype, channel, sequence, payload))
 
 
+class WebSocketStream:
+    """CCP-1 bytes as binary WebSocket messages."""
+
+    def __init__(self, url):
+        self.url = url
+
+    async def __aenter__(self):
+        self.ws = await websockets.connect(self.url, max_size=1 << 20)
+        return self
+
+    async def __aexit__(self, *exc):
+        await self.ws.close()
+
+    async def send(self, data):
+        await self.ws.send(data)
+
+    async def recv(self):
+        return await self.ws.recv()
+
+
+class H2DuplexStream:
+    """CCP-1 bytes as the body of one HTTP/2 `POST /connect` and of its response (RFC 9113),
+    both open at once."""
+
+    def __init__(self, url):
+        rest = url.split("://", 1)[1].rstrip("/")
+        self.authority = rest
+        self.host, _, port = rest.rpartition(":")
+        self.port = int(port)
+
+    async def __aenter__(self):
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        context.set_alpn_protocols(["h2"])
+        self.reader, self.writer = await asyncio.open_connection(self.host, self.port, ssl=context)
+        if self.writer.get_extra_info("ssl_object").selected_alpn_protocol() != "h2":
+            raise RuntimeError("the server did not select h2")
+        self.conn = h2.connection.H2Connection(config=h2.config.H2Configuration(client_side=True))
+        self.conn.initiate_connection()
+        self.stream = self.conn.get_next_available_stream_id()
+        self.conn.send_headers(self.stream, [(":method", "POST"), (":path", "/connect"), (":scheme", "https"),
+                                             (":authority", self.authority), ("content-type", "application/octet-stream")])
+        await self._flush()
+        self.queue = asyncio.Queue()
+        self.status = None
+        self.reading = asyncio.ensure_future(self._read())
+        return self
+
+    async def __aexit__(self, *exc):
+        self.reading.cancel()
+        self.writer.close()
+
+    async def _flush(self):
+        self.writer.write(self.conn.data_to_send())
+        await self.writer.drain()
+
+    async def _read(self):
+        while True:
+            data = await self.reader.read(65536)
+            if not data:
+                await self.queue.put(None)
+                return
+            for event in self.conn.receive_data(data):
+                if isinstance(event, h2.events.ResponseReceived):
+                    self.status = dict(event.headers).get(b":status")
+                elif isinstance(event, h2.events.DataReceived):
+                    self.conn.acknowledge_received_data(event.flow_controlled_length, event.stream_id)
+                    await self.queue.put(event.data)
+                elif isinstance(event, (h2.events.StreamEnded, h2.events.StreamReset)):
+                    await self.queue.put(None)
+            await self._flush()
+
+    async def send(self, data):
+        self.conn.send_data(self.stream, data)
+        await self._flush()
+
+    async def recv(self):
+        data = await self.queue.get()
+        if data is None:
+            raise ConnectionError(f"the /connect response ended (status {self.status})")
+        return data
+
+
 def emit(obj):
     print(json.dumps(obj, sort_keys=True), flush=True)
 
@@ -120,6 +214,7 @@ async def run(args):
         "user": {"handle": args.handle, "display_name": "Python peer"},
     }
     url = args.base.replace("http://", "ws://").replace("https://", "wss://").rstrip("/") + "/connect"
+    transport = H2DuplexStream(args.h2) if args.h2 else WebSocketStream(url)
     sequence = 0
 
     def next_seq():
@@ -127,7 +222,7 @@ async def run(args):
         sequence += 1
         return sequence
 
-    async with websockets.connect(url, max_size=1 << 20) as ws:
+    async with transport as ws:
         await ws.send(encode_frame(FRAME_TYPES["hello"], 0, next_seq(), json.dumps(hello).encode()))
         buf = bytearray()
         ack = None
@@ -148,7 +243,7 @@ async def run(args):
                 elif ftype == FRAME_TYPES["ack"]:
                     ack = body
                     break
-        emit({"event": "ack", "session": ack["session"], "user": ack["user"], "noise_key_version": ack["noise_key_version"],
+        emit({"event": "ack", "transport": "h2" if args.h2 else "websocket", "session": ack["session"], "user": ack["user"], "noise_key_version": ack["noise_key_version"],
               "keepalive_interval": ack["keepalive_interval"], "leftover": len(buf)})
 
         cipher_buf = bytes(buf)
@@ -191,6 +286,7 @@ def main():
     parser.add_argument("--device-id")
     parser.add_argument("--server-static", help="hex; defaults to server-info noise_public")
     parser.add_argument("--keepalives", type=int, default=3)
+    parser.add_argument("--h2", metavar="HTTPS_URL", help="use HTTP/2 duplex POST /connect at this https base URL")
     args = parser.parse_args()
     try:
         sys.exit(asyncio.run(run(args)))

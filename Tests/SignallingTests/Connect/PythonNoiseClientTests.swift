@@ -17,8 +17,9 @@ import Testing
 
     static var isCI: Bool { ProcessInfo.processInfo.environment["CI"] == "true" }
 
-    @Test(arguments: ["XK", "IK"])
-    func completesHandshakeAndKeepalives(pattern: String) async throws {
+    /// Both patterns over WebSocket and over HTTP/2 duplex `POST /connect` on the TLS listener.
+    @Test(arguments: ["XK", "IK"], ["websocket", "h2"])
+    func completesHandshakeAndKeepalives(pattern: String, transport: String) async throws {
         guard let python = Self.python else {
             // In CI every real peer must be present.
             #expect(!Self.isCI, "Python venv missing: run scripts/make-venv.sh or set COMMUCAT_TEST_PYTHON")
@@ -26,10 +27,13 @@ import Testing
         }
         try await withServer(environment: ["COMMUCAT_SERVER_AUTO_APPROVE_DEVICES": "true"]) { server, endpoints in
             let script = Self.packageRoot.appendingPathComponent("scripts/noise_client.py").path
-            let (status, output) = try await Self.run(python, [script, "--base", endpoints.http, "--pattern", pattern, "--handle", "py-\(pattern.lowercased())", "--keepalives", "3"])
+            var arguments = [script, "--base", endpoints.http, "--pattern", pattern, "--handle", "py-\(pattern.lowercased())-\(transport)", "--keepalives", "3"]
+            if transport == "h2" { arguments += ["--h2", endpoints.https] }
+            let (status, output) = try await Self.run(python, arguments)
             let events = output.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
             #expect(status == 0, "noise_client.py: \(output)")
             #expect(events.first?["event"] as? String == "ack")
+            #expect(events.first?["transport"] as? String == transport)
             #expect(events.filter { $0["event"] as? String == "keepalive" }.count == 3)
             let records = try await ledgerRecords(server, endpoints)
             #expect(records.contains { ($0["result"] as? String) == "ok" && (($0["fields"] as? [String: Any])?["pattern"] as? String) == pattern })
