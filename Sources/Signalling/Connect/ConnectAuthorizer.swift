@@ -59,8 +59,15 @@ struct ConnectAuthorizer: Sendable {
             guard existing.publicKey == request.devicePublic else { throw ConnectError(.proof, "device key differs from the registered key") }
             return (existing, false)
         }
-        guard autoApprove, let handle = request.user?.handle, UserHandle.isValid(handle) else {
+        guard autoApprove else {
             throw ConnectError(.pairingRequired, "unknown device; pair it with a code from an existing device or `commucat autopair`")
+        }
+        // Auto-approval registers under `user.handle`; say what is wrong with it instead of a bare refusal.
+        guard let handle = request.user?.handle else {
+            throw ConnectError(.pairingRequired, "unknown device; auto-approval needs user.handle in the Hello")
+        }
+        guard UserHandle.isValid(handle) else {
+            throw ConnectError(.pairingRequired, "unknown device; user.handle must be 1-64 characters of a-z 0-9 . _ -")
         }
         let user = try await findOrCreateUser(handle: handle, displayName: request.user?.displayName, now: now)
         let device = try await register(request, userID: user.id, now: now)
