@@ -94,7 +94,13 @@ public struct MediaRoutes<Backend: MediaRoomBackend>: Sendable {
     static func isValidRoom(_ room: String) -> Bool { RoomNames.isValid(room) }
 
     /// A fresh resource id: 128 random bits in hex.
-    static func makeID() -> String {
+    static func makeID() -> String { RandomID.hex128() }
+}
+
+/// Unguessable ids for HTTP resources and room resume tokens.
+enum RandomID {
+    /// 128 bits from the system generator as 32 lowercase hex digits.
+    static func hex128() -> String {
         var generator = SystemRandomNumberGenerator()
         return (0..<2).map { _ in
             let text = String(generator.next() as UInt64, radix: 16)

@@ -123,11 +123,7 @@ public actor RoomService {
         rooms[room, default: Room()].participants[id] = participant
         rooms[room]?.emptySince = nil
         rooms[room, default: Room()].order.append(id)
-        send(
-            .joined(
-                participantID: id, room: room, name: name, participants: others,
-                iceServers: configuration.iceServers(identity, Date()), resumeToken: participant.resumeToken, resumed: false))
-        if !state.speakers.speakers.isEmpty { send(.activeSpeakers(state.speakers.speakers)) }
+        sendJoined(participant, room: room, others: others, speakers: state.speakers.speakers, resumed: false)
         startSpeakerDetection()
         broadcast(room: room, except: id, .participantJoined(participant.info))
         logger.info("participant joined", metadata: ["room": "\(room)", "participant": "\(id)"])
@@ -179,12 +175,7 @@ public actor RoomService {
         rooms[room]?.participants[id]?.send = send
         let state = rooms[room] ?? Room()
         let others = state.order.filter { $0 != id }.compactMap { state.participants[$0]?.info }
-        send(
-            .joined(
-                participantID: id, room: room, name: participant.name, participants: others,
-                iceServers: configuration.iceServers(participant.identity, Date()), resumeToken: participant.resumeToken,
-                resumed: true))
-        if !state.speakers.speakers.isEmpty { send(.activeSpeakers(state.speakers.speakers)) }
+        sendJoined(participant, room: room, others: others, speakers: state.speakers.speakers, resumed: true, via: send)
         if participant.awaitingAnswer {
             rooms[room]?.participants[id]?.awaitingAnswer = false
             rooms[room]?.participants[id]?.needsOffer = true
@@ -192,6 +183,21 @@ public actor RoomService {
         negotiate(room: room, participant: id)
         logger.info("participant resumed", metadata: ["room": "\(room)", "participant": "\(id)"])
         return .success(connection)
+    }
+
+    /// `joined` (first join or resume), then the current speakers if there are any. `via`
+    /// overrides the participant's stored sender (a resuming socket's, not yet stored in the copy).
+    private func sendJoined(
+        _ participant: Participant, room: String, others: [RoomParticipantInfo], speakers: [String], resumed: Bool,
+        via send: (@Sendable (RoomServerMessage) -> Void)? = nil
+    ) {
+        let send = send ?? participant.send
+        send(
+            .joined(
+                participantID: participant.id, room: room, name: participant.name, participants: others,
+                iceServers: configuration.iceServers(participant.identity, Date()), resumeToken: participant.resumeToken,
+                resumed: resumed))
+        if !speakers.isEmpty { send(.activeSpeakers(speakers)) }
     }
 
     /// Removes a participant: its tracks end for everybody, its connections close. Idempotent.
@@ -493,14 +499,8 @@ public actor RoomService {
         }
     }
 
-    /// 128 random bits in hex.
-    static func makeSecret() -> String {
-        var generator = SystemRandomNumberGenerator()
-        return (0..<2).map { _ in
-            let text = String(generator.next() as UInt64, radix: 16)
-            return String(repeating: "0", count: 16 - text.count) + text
-        }.joined()
-    }
+    /// 128 random bits in hex (the same ids WHIP/WHEP resources get).
+    static func makeSecret() -> String { RandomID.hex128() }
 
     static func constantTimeEquals(_ lhs: String, _ rhs: String) -> Bool {
         let a = Array(lhs.utf8)
