@@ -115,7 +115,7 @@ let package = Package(
         .target(name: "Ledger", dependencies: [crypto, logging]),
         .target(
             name: "Messaging",
-            dependencies: ["CCP", "Storage", "Redis", "Ledger", logging, metrics] + nio
+            dependencies: ["CCP", "Storage", "Redis", "Ledger", logging, metrics, crypto] + nio
         ),
         .target(
             name: "Signalling",

@@ -4,6 +4,7 @@ import HummingbirdCore
 import HummingbirdHTTP2
 import HummingbirdTLS
 import Logging
+import Messaging
 import Metrics
 import NIOCore
 import ServiceLifecycle
@@ -25,6 +26,8 @@ public struct CommuCatServer: Sendable {
     let media: MediaPlane
     /// `/connect`, pairing and devices (Signalling).
     public let connect: ConnectService
+    /// Channels, inboxes, groups, presence (Messaging).
+    public let messaging: MessagingService
     let logger: Logger
     let listeners: [ListenerService]
     private let running = RunningGroup()
@@ -82,17 +85,22 @@ public struct CommuCatServer: Sendable {
             throw error
         }
 
+        let connectConfiguration = ConnectConfiguration(config)
+        let messaging = MessagingService(
+            configuration: .init(relayTTL: config.relayTTL, presenceTTL: .seconds(3 * connectConfiguration.keepaliveInterval)),
+            storage: backends.storage, presence: PresenceBoard(shared: backends.redis == nil ? nil : backends.ephemeral, logger: logger),
+            ledger: backends.ledger, logger: logger)
         let connect: ConnectService
         do {
             connect = try await ConnectService.start(
-                configuration: ConnectConfiguration(config), storage: backends.storage, ephemeral: backends.ephemeral, ledger: backends.ledger,
-                logger: logger)
+                configuration: connectConfiguration, storage: backends.storage, ephemeral: backends.ephemeral, ledger: backends.ledger,
+                delegate: MessagingConnectDelegate(messaging: messaging), logger: logger)
         } catch {
             await media.close()
             await backends.close()
             throw StartupError("cannot load the server keys: \(error)")
         }
-        let connectRoutes = ConnectRoutes(service: connect)
+        let connectRoutes = ConnectRoutes(service: connect, messaging: messaging)
 
         let router = Router(context: CommuCatRequestContext.self)
         router.add(middleware: ProblemMiddleware())
@@ -129,7 +137,7 @@ public struct CommuCatServer: Sendable {
             }
         }
         return CommuCatServer(
-            config: config, secrets: secrets, bound: bound, backends: backends, media: media, connect: connect,
+            config: config, secrets: secrets, bound: bound, backends: backends, media: media, connect: connect, messaging: messaging,
             logger: logger, listeners: listeners)
     }
 
@@ -141,7 +149,7 @@ public struct CommuCatServer: Sendable {
             [.init(service: closer)] + backends.services.map { .init(service: $0) }
             + listeners.map { .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup) }
             // Last, so that it is shut down first: live /connect streams end before the listeners drain.
-            + [.init(service: ConnectDrainService(connect: connect))]
+            + [.init(service: ConnectDrainService(connect: connect, messaging: messaging))]
         var configuration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: signals, logger: logger)
         configuration.maximumGracefulShutdownDuration = config.shutdownGrace
         let group = ServiceGroup(configuration: configuration)
@@ -216,9 +224,14 @@ struct BackendCloser: Service {
 /// live `/connect` sessions (WebSocket, HTTP/2, SSE, long-poll) so that the listeners can drain.
 struct ConnectDrainService: Service {
     let connect: ConnectService
+    let messaging: MessagingService
 
     func run() async throws {
-        await cancelWhenGracefulShutdown { await connect.runKeyRotation() }
+        await cancelWhenGracefulShutdown {
+            async let rotation: Void = connect.runKeyRotation()
+            async let purge: Void = messaging.runPurge()
+            _ = await (rotation, purge)
+        }
         await connect.drain()
     }
 }

@@ -222,6 +222,7 @@ struct ConnectConnection: Sendable {
                         outSequence &+= 1
                         let reply = CCPFrame(type: .keepalive, channelID: frame.channelID, sequence: outSequence, json: Self.keepaliveReply(frame))
                         guard await sendFrames([reply]) else { break eventLoop }
+                        await service.delegate.sessionKeepalive(session)
                         if clock.now - lastTouch > .seconds(service.configuration.keepaliveInterval) {
                             lastTouch = clock.now
                             try? await service.storage.touchSession(id: session.sessionID, now: Date())

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdWebSocket
 import Logging
+import Messaging
 import NIOCore
 
 /// The HTTP side of `/connect` (SPEC §4.3), pairing, devices and server-info (SPEC §5).
@@ -16,14 +17,19 @@ public struct ConnectRoutes: Sendable {
     /// the handshake is small), and largest `POST /connect/{id}` upstream body.
     public static let maxMessageSize = 1 << 20
 
-    public init(service: ConnectService) {
+    /// Friends REST routes are registered when given.
+    public let messaging: MessagingService?
+
+    public init(service: ConnectService, messaging: MessagingService? = nil) {
         self.service = service
+        self.messaging = messaging
     }
 
     public func register<Context: RequestContext & RemoteAddressRequestContext>(on router: Router<Context>) {
         ServerInfoRoute(service: service).register(on: router)
         PairingRoutes(service: service).register(on: router)
         DeviceRoutes(service: service).register(on: router)
+        if let messaging { FriendsRoutes(service: service, messaging: messaging).register(on: router) }
         let service = self.service
 
         router.post("/connect") { request, context in try await Self.postConnect(request, context, service) }

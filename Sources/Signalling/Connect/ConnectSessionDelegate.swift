@@ -10,8 +10,14 @@ public protocol ConnectSessionDelegate: Sendable {
     func sessionOpened(_ session: ConnectSessionHandle) async
     /// One frame from the client, in order. The connection waits for this call before the next frame.
     func session(_ session: ConnectSessionHandle, received frame: CCPFrame) async
+    /// The client sent a Keepalive (the connection answers it); refreshes presence.
+    func sessionKeepalive(_ session: ConnectSessionHandle) async
     /// The stream closed (client gone, idle, revoked, error). Sends after this are dropped.
     func sessionClosed(_ session: ConnectSessionHandle) async
+}
+
+extension ConnectSessionDelegate {
+    public func sessionKeepalive(_ session: ConnectSessionHandle) async {}
 }
 
 /// Answers every frame with `Error {error:"unsupported"}` on the frame's channel and sequence.
