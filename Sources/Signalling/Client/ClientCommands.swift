@@ -91,8 +91,8 @@ public enum ClientCommands {
         }
     }
 
-    /// Prints every frame received until the stream closes or `limit` frames arrived; answers the
-    /// keepalive interval with Keepalives.
+    /// Prints every frame received until the stream closes or `limit` frames arrived; acknowledges
+    /// each inbox entry after printing it; sends a Keepalive every keepalive interval.
     public static func listen(base: String, identityPath: String, limit: Int = .max, print: @escaping @Sendable (String) -> Void) async throws {
         let identity = try DeviceIdentity.load(path: identityPath)
         let connection = try await connection(base: base, identity: identity, pattern: .xk)
@@ -112,8 +112,18 @@ public enum ClientCommands {
                     print(describe(frame))
                     count += 1
                 }
+                // An inbox entry stays queued until acknowledged (SPEC §4.4); printing it is receiving it.
+                if isInboxEntry(frame) {
+                    try await session.send(CCPFrame(type: .ack, channelID: frame.channelID, sequence: session.nextSequence(), json: "{\"ack\":\(frame.sequence)}"))
+                }
             }
         }
+    }
+
+    /// Msg, Typing, KeyUpdate and GroupEvent from the server with a sequence are inbox entries, which
+    /// the device acknowledges with `Ack {ack: sequence}` on the same channel.
+    public static func isInboxEntry(_ frame: CCPFrame) -> Bool {
+        frame.sequence > 0 && [.msg, .typing, .keyUpdate, .groupEvent].contains(frame.type)
     }
 
     static func describe(_ frame: CCPFrame) -> String {

@@ -21,11 +21,11 @@ struct FriendsRoutes: Sendable {
         router.post("/api/friends/requests/{target}") { request, context in
             try await routes.request(request, context, target: context.parameters.get("target") ?? "")
         }
-        router.post("/api/friends/requests/{id}/accept") { request, context in
-            try await routes.answer(request, id: context.parameters.get("id") ?? "", accept: true)
+        router.post("/api/friends/requests/{target}/accept") { request, context in
+            try await routes.answer(request, id: context.parameters.get("target") ?? "", accept: true)
         }
-        router.post("/api/friends/requests/{id}/reject") { request, context in
-            try await routes.answer(request, id: context.parameters.get("id") ?? "", accept: false)
+        router.post("/api/friends/requests/{target}/reject") { request, context in
+            try await routes.answer(request, id: context.parameters.get("target") ?? "", accept: false)
         }
     }
 
