@@ -84,6 +84,11 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ] + nio
         ),
+        // The messaging load generator (commucat-bench messaging): paired clients over real /connect sessions.
+        .target(
+            name: "BenchMessaging",
+            dependencies: ["Signalling", "CCP", .product(name: "AsyncHTTPClient", package: "async-http-client")] + nio
+        ),
         .target(
             name: "ICE",
             dependencies: ["SFUWire", logging, crypto, .product(name: "NIOPosix", package: "swift-nio")] + nio
@@ -156,7 +161,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "commucat-bench",
-            dependencies: ["BenchCodecs", "BenchSFU", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["BenchCodecs", "BenchSFU", "BenchMessaging", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
         // MARK: Tests

@@ -2,6 +2,7 @@
 // the BenchCodecs library. Exit codes: 0 ok, 1 failure, 2 usage.
 import ArgumentParser
 import BenchCodecs
+import BenchMessaging
 import BenchSFU
 import Foundation
 
@@ -10,7 +11,7 @@ struct CommucatBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "commucat-bench",
         abstract: "CommuCat benchmarks (see docs/BENCHMARKS.md).",
-        subcommands: [Codecs.self, SFU.self]
+        subcommands: [Codecs.self, SFU.self, Messaging.self]
     )
 
     /// ArgumentParser exits 64 on usage errors; the project's contract is 2.
@@ -151,6 +152,64 @@ struct SFU: ParsableCommand {
         let output = json ? try SFUBenchReport.json(results) : csv ? SFUBenchReport.csv(results) : SFUBenchReport.table(results)
         FileHandle.standardOutput.write(Data((output + "\n").utf8))
         if let plot { try SFUBenchReport.plot(results, to: plot) }
+    }
+}
+
+struct Messaging: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "messaging",
+        abstract: "Paired clients over real /connect sessions send to each other; delivered messages/s and latency, on SQLite or PostgreSQL."
+    )
+
+    @Option(help: "Clients (each one device of its own user), in a ring of friends.") var clients = 8
+    @Option(help: "Messages each client sends to the next.") var messages = 200
+    @Option(help: "Messages a client may have in flight without the server's Ack.") var window = 16
+    @Option(name: .customLong("payload-bytes"), help: "Msg payload size.") var payloadBytes = 256
+    @Option(help: "Comma-separated storage drivers for the started server: sqlite, postgres.") var storage = "sqlite"
+    @Option(name: .customLong("postgres-url"), help: "PostgreSQL for --storage postgres (default: $COMMUCAT_TEST_POSTGRES_URL).") var postgresURL: String?
+    @Option(name: .customLong("server-url"), help: "A running CommuCat with server.auto_approve_devices on; default: start one per driver.") var serverURL: String?
+    @Flag(help: "Print JSON instead of the table.") var json = false
+    @Flag(help: "Print CSV instead of the table.") var csv = false
+    @Option(help: "Also write a bar chart of messages/s and latency per driver (PNG).") var plot: String?
+
+    func validate() throws {
+        if json && csv { throw ValidationError("--json and --csv exclude each other") }
+        if clients < 2 { throw ValidationError("--clients must be at least 2") }
+        if messages < 1 || window < 1 || payloadBytes < 16 { throw ValidationError("--messages and --window must be positive, --payload-bytes at least 16") }
+        for name in storage.split(separator: ",") where !["sqlite", "postgres"].contains(String(name)) {
+            throw ValidationError("--storage takes sqlite and/or postgres")
+        }
+    }
+
+    func run() throws {
+        let showProgress = isatty(STDERR_FILENO) == 1
+        var results: [MessagingBenchResult] = []
+        let drivers = serverURL == nil ? storage.split(separator: ",").map(String.init) : ["external"]
+        for driver in drivers {
+            var config = MessagingBenchConfig()
+            config.clients = clients
+            config.messages = messages
+            config.window = window
+            config.payloadBytes = payloadBytes
+            config.storage = driver
+            config.serverURL = serverURL
+            config.postgresURL = postgresURL ?? ProcessInfo.processInfo.environment["COMMUCAT_TEST_POSTGRES_URL"]
+            let benchmark = MessagingBenchmark(config: config) { line in
+                if showProgress { FileHandle.standardError.write(Data("\r\u{1B}[K[\(driver)] \(line)".utf8)) }
+            }
+            let outcome = BlockingResult<MessagingBenchResult>()
+            Task {
+                do { outcome.set(.success(try await benchmark.run())) } catch { outcome.set(.failure(error)) }
+            }
+            switch outcome.wait() {
+            case .success(let value): results.append(value)
+            case .failure(let error): throw BenchError(code: "messaging", "\(driver): \(error)")
+            }
+        }
+        if showProgress { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        let output = json ? try MessagingBenchReport.json(results) : csv ? MessagingBenchReport.csv(results) : MessagingBenchReport.table(results)
+        FileHandle.standardOutput.write(Data((output + "\n").utf8))
+        if let plot { try MessagingBenchReport.plot(results, to: plot) }
     }
 }
 
