@@ -167,16 +167,20 @@ final class BenchPeer: Sendable {
                     let now = ContinuousClock.now
                     var payload = frame.payload
                     let stamp = payload.readInteger(as: UInt64.self) ?? 0
-                    client.send(.ack, channel: frame.channelID, json: "{\"ack\":\(frame.sequence)}")
-                    shared.state.withLock { state in
+                    // Acks are cumulative: one for every 8 messages, and for the last one.
+                    let count = shared.state.withLock { state -> Int in
                         guard state.seen.insert(frame.sequence).inserted else {
                             state.duplicates += 1
-                            return
+                            return 0
                         }
                         if let start = state.origin {
                             state.latencies.append(MessagingBenchmark.seconds(now - start) - Double(stamp) / 1e9)
                         }
                         state.lastArrival = now
+                        return state.seen.count
+                    }
+                    if count > 0 && (count % 8 == 0 || count == expected) {
+                        client.send(.ack, channel: frame.channelID, json: "{\"ack\":\(frame.sequence)}")
                     }
                 case .ack where frame.sequence == 0:
                     let waiter = shared.state.withLock { state -> CheckedContinuation<Void, Never>? in
