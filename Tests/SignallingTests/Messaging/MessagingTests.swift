@@ -196,4 +196,72 @@ import Testing
             await a1.close()
         }
     }
+
+    @Test func friendsRESTRejectReplaceAndErrors() async throws {
+        try await withServer(environment: MessagingBackends.environment("sqlite")) { _, endpoints in
+            let alice = uniqueHandle("alice"), bob = uniqueHandle("bob"), carol = uniqueHandle("carol")
+            let a1 = try await TestDevice.connect(endpoints, handle: alice)
+            let b1 = try await TestDevice.connect(endpoints, handle: bob)
+            let c1 = try await TestDevice.connect(endpoints, handle: carol)
+
+            #expect(try await fetch(endpoints.http + "/api/friends").status == 401)
+            let unknown = try await fetch(endpoints.http + "/api/friends/requests/nobody-\(UInt32.random(in: 0...UInt32.max))", method: .POST, bearer: a1.session)
+            #expect(unknown.status == 404 && unknown.json["code"] as? String == "unknown_user")
+            let selfRequest = try await fetch(endpoints.http + "/api/friends/requests/\(alice)", method: .POST, bearer: a1.session)
+            #expect(selfRequest.status == 400)
+
+            // Bob rejects; alice's device is told; they are not friends.
+            let created = try await fetch(endpoints.http + "/api/friends/requests/\(bob)", method: .POST, bearer: a1.session)
+            #expect(created.status == 201)
+            let duplicate = try await fetch(endpoints.http + "/api/friends/requests/\(bob)", method: .POST, bearer: a1.session)
+            #expect(duplicate.status == 409 && duplicate.json["code"] as? String == "request_pending", "\(duplicate.body)")
+            let pending = try await fetch(endpoints.http + "/api/friends/requests", bearer: b1.session)
+            #expect((pending.json["incoming"] as? [[String: Any]])?.count == 1, "\(pending.body)")
+            let id = try #require((created.json["request"] as? [String: Any])?["id"] as? String)
+            let notYours = try await fetch(endpoints.http + "/api/friends/requests/\(id)/accept", method: .POST, bearer: c1.session)
+            #expect(notYours.status == 404 && notYours.json["code"] as? String == "unknown_request")
+            let rejected = try await fetch(endpoints.http + "/api/friends/requests/\(id)/reject", method: .POST, bearer: b1.session)
+            #expect(rejected.status == 200 && (rejected.json["request"] as? [String: Any])?["status"] as? String == "rejected")
+            _ = try await a1.expect(.groupEvent) { TestDevice.json($0)["type"] as? String == "friend_rejected" }
+            let none = try await fetch(endpoints.http + "/api/friends", bearer: a1.session)
+            #expect((none.json["friends"] as? [Any])?.isEmpty == true)
+
+            // PUT: alice wants carol (a request is sent) and not bob (nothing to remove).
+            try await befriend(endpoints, a1, b1, bHandle: bob)
+            let replaced = try await fetch(endpoints.http + "/api/friends", method: .PUT, bearer: a1.session, json: ["friends": [carol]])
+            #expect(replaced.status == 200, "\(replaced.body)")
+            #expect(replaced.json["removed"] as? [String] == [bob] && replaced.json["requested"] as? [String] == [carol], "\(replaced.body)")
+            _ = try await c1.expect(.groupEvent) { TestDevice.json($0)["type"] as? String == "friend_request" }
+            let (joinType, join) = try await a1.request(.join, channel: 2, json: "{\"members\":[\"\(b1.deviceID)\"]}")
+            #expect(joinType == .error && join["error"] as? String == "not_friend", "bob was removed: \(join)")
+            let badPut = try await fetch(endpoints.http + "/api/friends", method: .PUT, bearer: a1.session, json: ["friends": "carol"])
+            #expect(badPut.status == 400)
+            for device in [a1, b1, c1] { await device.close() }
+        }
+    }
+
+    @Test func expiredInboxEntriesArePurged() async throws {
+        var env = MessagingBackends.environment("sqlite")
+        env["COMMUCAT_LIMITS_RELAY_TTL"] = "1s"
+        try await withServer(environment: env) { server, endpoints in
+            let alice = uniqueHandle("alice")
+            let a1 = try await TestDevice.connect(endpoints, handle: alice)
+            let offline = DeviceIdentity.generate()
+            let a2 = try await TestDevice.connect(endpoints, handle: alice, identity: offline)
+            await a2.close()
+            let (joinType, _) = try await a1.request(.join, channel: 1, json: "{\"members\":[\"\(offline.deviceID)\"]}")
+            #expect(joinType == .ack)
+            let (msgType, _) = try await a1.request(.msg, channel: 1, bytes: Array("short-lived".utf8))
+            #expect(msgType == .ack)
+            let purged = await server.messaging.purgeExpired(now: Date().addingTimeInterval(2))
+            #expect(purged == 2, "the channel notice and the message")
+            let back = try await TestDevice.connect(endpoints, handle: alice, identity: offline, autoAck: false)
+            back.client.send(.keepalive, channel: 0, json: "{}")
+            _ = try await back.expect(.keepalive)
+            try await Task.sleep(for: .milliseconds(500))
+            #expect(back.pending(.msg).isEmpty)
+            await back.close()
+            await a1.close()
+        }
+    }
 }
