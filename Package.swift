@@ -28,6 +28,7 @@ let package = Package(
         .library(name: "SFUWire", targets: ["SFUWire"]),
         .library(name: "CCP", targets: ["CCP"]),
         .library(name: "Codecs", targets: ["Codecs"]),
+        .library(name: "ConnectCore", targets: ["ConnectCore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
@@ -66,6 +67,9 @@ let package = Package(
         // MARK: Pure wire formats
         .target(name: "SFUWire", dependencies: nio + [crypto]),
         .target(name: "CCP", dependencies: nio + [crypto, "CBlake2"]),
+        // The /connect handshake state machine and its JSON messages, kept free of I/O so that
+        // Fuzz/ can link it.
+        .target(name: "ConnectCore", dependencies: ["CCP", crypto] + nio),
 
         // MARK: Media plane
         .target(
@@ -87,7 +91,7 @@ let package = Package(
         // The messaging load generator (commucat-bench messaging): paired clients over real /connect sessions.
         .target(
             name: "BenchMessaging",
-            dependencies: ["Signalling", "CCP", .product(name: "AsyncHTTPClient", package: "async-http-client")] + nio
+            dependencies: ["Signalling", "ConnectCore", "CCP", .product(name: "AsyncHTTPClient", package: "async-http-client")] + nio
         ),
         .target(
             name: "ICE",
@@ -125,7 +129,7 @@ let package = Package(
         .target(
             name: "Signalling",
             dependencies: [
-                "SFUCore", "SFUWire", "ICE", "CCP", "Messaging", "Storage", "Redis", "Ledger", logging, metrics, crypto,
+                "SFUCore", "SFUWire", "ICE", "CCP", "ConnectCore", "Messaging", "Storage", "Redis", "Ledger", logging, metrics, crypto,
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
@@ -136,7 +140,7 @@ let package = Package(
         .target(
             name: "Ops",
             dependencies: [
-                "Signalling", "Messaging", "SFUCore", "Storage", "Redis", "Ledger",
+                "Signalling", "ConnectCore", "Messaging", "SFUCore", "Storage", "Redis", "Ledger",
                 logging, metrics, crypto,
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -207,7 +211,7 @@ let package = Package(
         .testTarget(
             name: "SignallingTests",
             dependencies: [
-                "Signalling", "SFUWire", "ICE", "Ops",
+                "Signalling", "ConnectCore", "SFUWire", "ICE", "Ops",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "JWTKit", package: "jwt-kit"),

@@ -14,6 +14,7 @@ let package = Package(
                 .product(name: "SFUWire", package: "commucat"),
                 .product(name: "CCP", package: "commucat"),
                 .product(name: "Codecs", package: "commucat"),
+                .product(name: "ConnectCore", package: "commucat"),
             ]
         )
     ]

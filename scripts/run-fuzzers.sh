@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds Fuzz/ with libFuzzer instrumentation and runs every parser's fuzzer for a bounded time
-# (FUZZ_SECONDS each, default 15), seeded from the checked-in corpora. A crash keeps its reproducer
-# in .build/fuzz-artifacts/ and fails the run.
+# (FUZZ_SECONDS each, default 15), seeded from the checked-in corpora. FUZZ_TARGETS (names separated
+# by spaces, e.g. "connect-hello ccp-frame") runs only those. A crash keeps its reproducer in
+# .build/fuzz-artifacts/ and fails the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${FUZZ_SECONDS:-15}
@@ -23,6 +24,7 @@ declare -A corpus=(
   [sdp-fragment]=Tests/SFUWireTests/Fixtures/fuzz-corpus/sdp
   [ccp-frame]=Tests/CCPTests/Fixtures/FuzzCorpus/CCPFrameDecoder
   [noise-responder]=Tests/CCPTests/Fixtures/FuzzCorpus/NoiseResponder
+  [connect-hello]=Tests/SignallingTests/Fixtures/FuzzCorpus/ConnectHello
   [opus]=Tests/CodecsTests/Fixtures/Payload/corpus/opus
   [vp8]=Tests/CodecsTests/Fixtures/Payload/corpus/vp8
   [vp9]=Tests/CodecsTests/Fixtures/Payload/corpus/vp9
@@ -31,9 +33,13 @@ declare -A corpus=(
   [dependency-descriptor]=Tests/CodecsTests/Fixtures/Payload/corpus/dependency-descriptor
   [red]=Tests/CodecsTests/Fixtures/Payload/corpus/red
 )
+selected=${FUZZ_TARGETS:-${!corpus[*]}}
+for target in $selected; do
+  [[ -n ${corpus[$target]:-} ]] || { echo "fuzz: unknown target $target (known: $(printf '%s\n' "${!corpus[@]}" | sort | tr '\n' ' '))"; exit 2; }
+done
 failed=0
 passed=0
-for target in $(printf '%s\n' "${!corpus[@]}" | sort); do
+for target in $(printf '%s\n' $selected | sort); do
   work=$(mktemp -d)
   cp -r "${corpus[$target]}"/. "$work"/ 2>/dev/null || true
   if COMMUCAT_FUZZ_TARGET=$target "$bin" "$work" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \

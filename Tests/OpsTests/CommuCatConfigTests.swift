@@ -20,6 +20,11 @@ import Testing
         #expect(config.ledgerMode == .file)
         #expect(config.effectiveStorageURL.hasPrefix("sqlite:///"))
         #expect(config.effectiveStorageURL.hasSuffix("/var/commucat.sqlite"))
+        #expect(config.pairingTTL == .seconds(600))
+        #expect(config.pairingMaxAttempts == 5)
+        #expect(config.connectPerMinute == 60)
+        #expect(config.pairClaimPerMinute == 5)
+        #expect(config.pairCreatePerMinute == 20)
     }
 
     @Test func theSampleConfigLoadsToTheDefaults() throws {
@@ -30,6 +35,42 @@ import Testing
         #expect(config.noiseKeyRotationInterval == .seconds(30 * 86_400))
         #expect(config.ledgerMaxBytes == defaults.ledgerMaxBytes)
         #expect(config.maxBodyBytes == defaults.maxBodyBytes)
+        #expect(config.pairingTTL == defaults.pairingTTL)
+        #expect(config.pairingMaxAttempts == defaults.pairingMaxAttempts)
+        #expect(config.connectPerMinute == defaults.connectPerMinute)
+        #expect(config.pairClaimPerMinute == defaults.pairClaimPerMinute)
+        #expect(config.pairCreatePerMinute == defaults.pairCreatePerMinute)
+    }
+
+    @Test func pairingAndRateLimitKeysLoadFromTheFileAndTheEnvironment() throws {
+        let file = try Self.write(
+            """
+            [pairing]
+            ttl = "15m"
+            max_attempts = 3
+            [limits]
+            connect_per_minute = 120
+            pair_claim_per_minute = 2
+            pair_create_per_minute = 40
+            """)
+        let fromFile = try CommuCatConfig.load(file: file, environment: [:])
+        #expect(fromFile.pairingTTL == .seconds(900))
+        #expect(fromFile.pairingMaxAttempts == 3)
+        #expect(fromFile.connectPerMinute == 120)
+        #expect(fromFile.pairClaimPerMinute == 2)
+        #expect(fromFile.pairCreatePerMinute == 40)
+
+        let overridden = try CommuCatConfig.load(
+            file: file,
+            environment: [
+                "COMMUCAT_PAIRING_TTL": "90s", "COMMUCAT_PAIRING_MAX_ATTEMPTS": "8", "COMMUCAT_LIMITS_CONNECT_PER_MINUTE": "7",
+                "COMMUCAT_LIMITS_PAIR_CLAIM_PER_MINUTE": "9", "COMMUCAT_LIMITS_PAIR_CREATE_PER_MINUTE": "11",
+            ])
+        #expect(overridden.pairingTTL == .seconds(90))
+        #expect(overridden.pairingMaxAttempts == 8)
+        #expect(overridden.connectPerMinute == 7)
+        #expect(overridden.pairClaimPerMinute == 9)
+        #expect(overridden.pairCreatePerMinute == 11)
     }
 
     @Test func environmentOverridesTheFile() throws {
@@ -59,6 +100,13 @@ import Testing
         ("", ["COMMUCAT_SERVER_AUTO_APPROVE_DEVICES": "maybe"], "(from COMMUCAT_SERVER_AUTO_APPROVE_DEVICES)"),
         ("", ["COMMUCAT_STORAGE_URL": "mysql://x"], "storage.url = \"mysql://x\": expected sqlite://"),
         ("", ["COMMUCAT_LIMITS_RELAY_TTL": "soon"], "limits.relay_ttl = \"soon\": expected a duration"),
+        ("[pairing]\nttl = \"5s\"\n", [:], "expected whole seconds from 30s to 24h (in "),
+        ("", ["COMMUCAT_PAIRING_TTL": "later"], "pairing.ttl = \"later\": expected a duration"),
+        ("[pairing]\nmax_attempts = 0\n", [:], "pairing.max_attempts = 0: expected an integer from 1 to 100"),
+        ("", ["COMMUCAT_LIMITS_CONNECT_PER_MINUTE": "0"], "limits.connect_per_minute = 0: expected an integer from 1 to 100000"),
+        ("", ["COMMUCAT_LIMITS_CONNECT_PER_MINUTE": "lots"], "limits.connect_per_minute = \"lots\": expected an integer"),
+        ("[limits]\npair_claim_per_minute = \"5\"\n", [:], "limits.pair_claim_per_minute = \"5\": expected an integer from 1 to 10000"),
+        ("", ["COMMUCAT_LIMITS_PAIR_CREATE_PER_MINUTE": "-3"], "limits.pair_create_per_minute = -3: expected an integer from 1 to 10000"),
         ("", ["COMMUCAT_MEDIA_PUBLIC_IPS": "not-an-ip"], "media.public_ips = \"not-an-ip\""),
         ("", ["COMMUCAT_HTTPS_CERT": "/x.crt"], "https.cert and https.key must be given together"),
         ("", ["COMMUCAT_TURN_URLS": "turn:127.0.0.1:3478"], "turn.secret is not"),

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import CCP
+import ConnectCore
 import Foundation
 import Logging
 import NIOCore

@@ -3,6 +3,7 @@
 // (Sources/*/Fuzz/FuzzEntryPoints.swift) and must never crash on any input.
 import CCP
 import Codecs
+import ConnectCore
 import Glibc
 import SFUWire
 
@@ -16,6 +17,7 @@ let targets: [String: @Sendable (UnsafeRawBufferPointer) -> Void] = [
     "rfc4571": fuzzRFC4571,
     "ccp-frame": fuzzCCPFrameDecoder,
     "noise-responder": fuzzNoiseResponder,
+    "connect-hello": fuzzConnectHello,
     "opus": fuzzOpus,
     "vp8": fuzzVP8,
     "vp9": fuzzVP9,

@@ -75,6 +75,11 @@ public struct CommuCatConfig: Sendable {
     public var turnURLs: [String] = []
     public var turnSecret: String?
     public var turnTTL: Duration = .seconds(3600)
+    // pairing
+    /// `pairing.ttl`: how long a pairing code can be claimed.
+    public var pairingTTL: Duration = .seconds(600)
+    /// `pairing.max_attempts`: claim attempts allowed per code.
+    public var pairingMaxAttempts = 5
     // ledger
     public var ledgerMode: LedgerMode = .file
     public var ledgerPath: String?
@@ -85,6 +90,12 @@ public struct CommuCatConfig: Sendable {
     public var shutdownGrace: Duration = .seconds(10)
     /// `limits.keepalive_interval`: the Ack's `keepalive_interval`; `/connect` sessions silent for 3 intervals close.
     public var keepaliveInterval: Duration = .seconds(30)
+    /// `limits.connect_per_minute`: `/connect` streams per client address per minute.
+    public var connectPerMinute = 60
+    /// `limits.pair_claim_per_minute`: pairing-code claims per client address per minute.
+    public var pairClaimPerMinute = 5
+    /// `limits.pair_create_per_minute`: pairing codes created per user per minute.
+    public var pairCreatePerMinute = 20
 
     /// Where the embedded defaults came from when no file was given.
     public private(set) var sourceFile: String?
@@ -104,8 +115,10 @@ public struct CommuCatConfig: Sendable {
         "storage.url", "redis.url", "admin.token",
         "crypto.prologue", "crypto.noise_rotation_interval", "crypto.noise_grace",
         "turn.urls", "turn.secret", "turn.ttl",
+        "pairing.ttl", "pairing.max_attempts",
         "ledger.mode", "ledger.path", "ledger.max_bytes",
         "limits.relay_ttl", "limits.max_body_bytes", "limits.shutdown_grace", "limits.keepalive_interval",
+        "limits.connect_per_minute", "limits.pair_claim_per_minute", "limits.pair_create_per_minute",
     ]
 
     /// Loads `file` (or nothing: embedded defaults) and applies the environment overrides.
@@ -158,6 +171,13 @@ public struct CommuCatConfig: Sendable {
         if let v = try s.strings("turn.urls") { turnURLs = v }
         turnSecret = try s.string("turn.secret")
         if let v = try s.duration("turn.ttl") { turnTTL = v }
+        if let v = try s.duration("pairing.ttl") {
+            guard v >= .seconds(30), v <= .seconds(86_400), v.components.attoseconds == 0 else {
+                throw .invalid("pairing.ttl", "\(v)", expected: "whole seconds from 30s to 24h", origin: s.origin(of: "pairing.ttl"))
+            }
+            pairingTTL = v
+        }
+        if let v = try s.integer("pairing.max_attempts", range: 1...100) { pairingMaxAttempts = Int(v) }
         if let v = try s.string("ledger.mode") {
             guard let mode = LedgerMode(rawValue: v) else {
                 throw .invalid("ledger.mode", "\"\(v)\"", expected: "file, debug or null", origin: s.origin(of: "ledger.mode"))
@@ -175,6 +195,9 @@ public struct CommuCatConfig: Sendable {
             }
             keepaliveInterval = v
         }
+        if let v = try s.integer("limits.connect_per_minute", range: 1...100_000) { connectPerMinute = Int(v) }
+        if let v = try s.integer("limits.pair_claim_per_minute", range: 1...10_000) { pairClaimPerMinute = Int(v) }
+        if let v = try s.integer("limits.pair_create_per_minute", range: 1...10_000) { pairCreatePerMinute = Int(v) }
     }
 
     private static func listen(_ key: String, _ s: ConfigSource) throws(ConfigError) -> ListenAddress? {

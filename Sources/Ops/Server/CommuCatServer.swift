@@ -242,7 +242,11 @@ extension ConnectConfiguration {
         self.init(
             domain: config.domain, prologue: config.cryptoPrologue, autoApproveDevices: config.autoApproveDevices,
             noiseRotationInterval: config.noiseKeyRotationInterval, noiseGrace: config.noiseKeyGrace,
-            keepaliveInterval: Int(config.keepaliveInterval.components.seconds))
+            keepaliveInterval: Int(config.keepaliveInterval.components.seconds), pairingTTL: config.pairingTTL,
+            pairingMaxAttempts: config.pairingMaxAttempts,
+            connectRateLimit: .init(limit: config.connectPerMinute, window: .seconds(60)),
+            pairClaimRateLimit: .init(limit: config.pairClaimPerMinute, window: .seconds(60)),
+            pairCreateRateLimit: .init(limit: config.pairCreatePerMinute, window: .seconds(60)))
         self.turnURLs = config.turnURLs
     }
 }

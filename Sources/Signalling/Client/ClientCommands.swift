@@ -1,4 +1,5 @@
 import CCP
+import ConnectCore
 import Foundation
 import Logging
 import NIOCore

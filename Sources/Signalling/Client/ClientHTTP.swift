@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import ConnectCore
 import Foundation
 import NIOCore
 import NIOHTTP1

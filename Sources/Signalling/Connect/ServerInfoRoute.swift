@@ -1,3 +1,4 @@
+import ConnectCore
 import Foundation
 import Hummingbird
 

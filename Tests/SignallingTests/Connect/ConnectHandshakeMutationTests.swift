@@ -1,4 +1,5 @@
 import CCP
+import ConnectCore
 import Foundation
 import NIOCore
 import Testing
@@ -7,8 +8,8 @@ import Testing
 
 /// Byte-level mutations of a valid Hello (and of XK message 3) through the server machine: every
 /// outcome is either progress or a refusal with a SPEC §4.2 taxonomy code, never a crash. A
-/// deterministic, bounded stand-in for a libFuzzer target (the Fuzz/ package builds only the
-/// pure product libraries, and the handshake machine lives in Signalling).
+/// deterministic, bounded companion to the libFuzzer target `connect-hello`
+/// (`fuzzConnectHello` in Sources/ConnectCore/Fuzz, replayed by ``ConnectHelloFuzzTests``).
 @Suite struct ConnectHandshakeMutationTests {
     static let taxonomy: Set<String> = [
         "protocol_version", "pattern", "proof", "noise", "pairing_required", "device_revoked", "certificate", "rate_limited", "decode",

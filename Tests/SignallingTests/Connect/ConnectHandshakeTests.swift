@@ -1,4 +1,5 @@
 import CCP
+import ConnectCore
 import Crypto
 import Foundation
 import NIOCore

@@ -1,4 +1,5 @@
 import CCP
+import ConnectCore
 import Foundation
 import Ledger
 import NIOCore
@@ -6,6 +7,7 @@ import Redis
 import Synchronization
 import Testing
 
+@testable import Ops
 @testable import Signalling
 
 /// The per-IP `/connect` limit (SPEC §10): over the limit, a stream gets `Error {error:"rate_limited"}`
@@ -18,15 +20,14 @@ import Testing
         func close() async { closed.withLock { $0 = true } }
     }
 
-    @Test func streamsOverThePerAddressLimitAreRefused() async throws {
+    /// Serves one empty stream per address in turn; the `Error` code each got, `nil` for none.
+    static func serveEmptyStreams(_ configuration: ConnectConfiguration, from addresses: [String]) async throws -> [String?] {
         try await withStorage { storage in
-            var configuration = ConnectConfiguration()
-            configuration.connectRateLimit = .init(limit: 2, window: .seconds(600))
             let service = try await ConnectService.start(
                 configuration: configuration, storage: storage, ephemeral: InMemoryEphemeralStore(), ledger: Ledger(sink: NullLedgerSink()),
                 logger: quietLogger)
             var codes: [String?] = []
-            for address in ["10.0.0.1", "10.0.0.1", "10.0.0.2", "10.0.0.1"] {
+            for address in addresses {
                 let outbound = CollectingOutbound()
                 let (inbound, continuation) = AsyncStream.makeStream(of: ByteBuffer.self)
                 continuation.finish()
@@ -40,7 +41,39 @@ import Testing
                         try? HandshakeMessages.decode(HandshakeMessages.ErrorPayload.self, from: frame).error
                     })
             }
-            #expect(codes == [nil, nil, nil, "rate_limited"])
+            return codes
         }
+    }
+
+    @Test func streamsOverThePerAddressLimitAreRefused() async throws {
+        var configuration = ConnectConfiguration()
+        configuration.connectRateLimit = .init(limit: 2, window: .seconds(600))
+        let codes = try await Self.serveEmptyStreams(configuration, from: ["10.0.0.1", "10.0.0.1", "10.0.0.2", "10.0.0.1"])
+        #expect(codes == [nil, nil, nil, "rate_limited"])
+    }
+
+    /// `limits.connect_per_minute` reaches the limiter through Ops' `ConnectConfiguration(config)`.
+    @Test(arguments: [1, 3])
+    func theLimitFollowsLimitsConnectPerMinute(limit: Int) async throws {
+        let config = try CommuCatConfig.load(file: nil, environment: ["COMMUCAT_LIMITS_CONNECT_PER_MINUTE": "\(limit)"])
+        let configuration = ConnectConfiguration(config)
+        #expect(configuration.connectRateLimit == .init(limit: limit, window: .seconds(60)))
+        let codes = try await Self.serveEmptyStreams(configuration, from: Array(repeating: "10.0.0.1", count: limit + 1) + ["10.0.0.2"])
+        #expect(codes == Array(repeating: nil, count: limit) + ["rate_limited", nil])
+    }
+
+    @Test func pairingAndLimitKeysMapToConnectConfiguration() throws {
+        let config = try CommuCatConfig.load(
+            file: nil,
+            environment: [
+                "COMMUCAT_PAIRING_TTL": "2m", "COMMUCAT_PAIRING_MAX_ATTEMPTS": "9", "COMMUCAT_LIMITS_PAIR_CLAIM_PER_MINUTE": "4",
+                "COMMUCAT_LIMITS_PAIR_CREATE_PER_MINUTE": "6",
+            ])
+        let configuration = ConnectConfiguration(config)
+        #expect(configuration.pairingTTL == .seconds(120))
+        #expect(configuration.pairingMaxAttempts == 9)
+        #expect(configuration.pairClaimRateLimit == .init(limit: 4, window: .seconds(60)))
+        #expect(configuration.pairCreateRateLimit == .init(limit: 6, window: .seconds(60)))
+        #expect(configuration.connectRateLimit == .init(limit: 60, window: .seconds(60)))
     }
 }

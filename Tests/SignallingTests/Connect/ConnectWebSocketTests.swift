@@ -1,4 +1,5 @@
 import CCP
+import ConnectCore
 import Foundation
 import HummingbirdWSClient
 import Logging
@@ -36,7 +37,8 @@ func rawExchange(_ endpoints: TestEndpoints, _ frames: [CCPFrame]) async throws 
             let ack = try await CCPWebSocketClient.connect(url: endpoints.webSocket, connection: connection) { session in
                 #expect(try await session.keepalive(nonce: "n-1"))
                 #expect(try await session.keepalive(nonce: "n-2"))
-                try await session.send(CCPFrame(type: .typing, channelID: 7, sequence: 3, json: "{}"))
+                // Call frames are not handled yet (SPEC §4.5): refused, and the session stays.
+                try await session.send(CCPFrame(type: .callOffer, channelID: 7, sequence: 3, json: "{}"))
                 let reply = try #require(try await session.next())
                 #expect(reply.type == .error)
                 #expect(reply.channelID == 7)

@@ -1,3 +1,4 @@
+import ConnectCore
 import Testing
 
 @testable import Signalling

@@ -33,7 +33,7 @@ public enum DeviceProof {
     }
 
     /// `u32be(len(bytes)) || bytes`.
-    static func appendLengthPrefixed(_ bytes: [UInt8], to out: inout [UInt8]) {
+    public static func appendLengthPrefixed(_ bytes: [UInt8], to out: inout [UInt8]) {
         let length = UInt32(truncatingIfNeeded: bytes.count)
         out += [UInt8(length >> 24), UInt8(length >> 16 & 0xff), UInt8(length >> 8 & 0xff), UInt8(length & 0xff)]
         out += bytes

@@ -57,10 +57,13 @@ public struct ConnectHandshake: Sendable {
         public var deviceCAPublic: [UInt8]
         /// Usable server keys, newest first: (version, key pair).
         public var serverKeys: [(version: Int64, keyPair: NoiseKeyPair)]
+        /// A fixed server ephemeral key pair, for tests and the fuzz entry point only (message 2, and
+        /// so a recorded message 3, become reproducible); `nil`, as in the server, draws a fresh one.
+        public var fixedEphemeral: NoiseKeyPair?
 
         public init(
             domain: String, prologue: [UInt8], supportedVersions: [Int] = [1], keepaliveInterval: Int, deviceCAPublic: [UInt8],
-            serverKeys: [(version: Int64, keyPair: NoiseKeyPair)]
+            serverKeys: [(version: Int64, keyPair: NoiseKeyPair)], fixedEphemeral: NoiseKeyPair? = nil
         ) {
             self.domain = domain
             self.prologue = prologue
@@ -68,6 +71,7 @@ public struct ConnectHandshake: Sendable {
             self.keepaliveInterval = keepaliveInterval
             self.deviceCAPublic = deviceCAPublic
             self.serverKeys = serverKeys
+            self.fixedEphemeral = fixedEphemeral
         }
     }
 
@@ -229,7 +233,9 @@ public struct ConnectHandshake: Sendable {
 
         var lastError = "no server key"
         for key in configuration.serverKeys {
-            let setup = NoiseHandshakeConfiguration(pattern: pattern, role: .responder, prologue: configuration.prologue, localStatic: key.keyPair)
+            let setup = NoiseHandshakeConfiguration(
+                pattern: pattern, role: .responder, prologue: configuration.prologue, localStatic: key.keyPair,
+                localEphemeral: configuration.fixedEphemeral)
             do {
                 var noise = try NoiseHandshakeState(configuration: setup)
                 _ = try noise.readMessage(message)
