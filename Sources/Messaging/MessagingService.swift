@@ -64,6 +64,7 @@ public final class MessagingService: Sendable {
     public let ledger: Ledger
     let logger: Logger
     let state = Mutex(State())
+    let writer: InboxWriter
 
     public init(configuration: Configuration, storage: any Storage, presence: PresenceBoard, ledger: Ledger, logger: Logger) {
         self.configuration = configuration
@@ -71,6 +72,7 @@ public final class MessagingService: Sendable {
         self.presence = presence
         self.ledger = ledger
         self.logger = logger
+        self.writer = InboxWriter(storage: storage)
     }
 
     // MARK: Sessions
@@ -328,18 +330,14 @@ public final class MessagingService: Sendable {
     /// Appends one frame to each device's inbox (committed before this returns), then wakes the
     /// devices' live sessions.
     func enqueue(to devices: [String], type: CCPFrameType, channel: UInt32, payload: [UInt8], envelopeID: String) async throws(MessagingError) {
-        let now = Date()
-        let expires = now.addingTimeInterval(Self.seconds(configuration.relayTTL))
-        for deviceID in devices {
-            do {
-                _ = try await storage.enqueue(
-                    deviceID: deviceID, envelopeID: envelopeID, channelID: channel, frameType: type.rawValue, payload: payload, now: now,
-                    expiresAt: expires)
-            } catch where error.code == .notFound {
-                continue
-            } catch {
-                throw MessagingError(.internal, "cannot queue for device \(deviceID): \(error.code.rawValue)")
-            }
+        let expires = Date().addingTimeInterval(Self.seconds(configuration.relayTTL))
+        let entries = devices.map { deviceID in
+            InboxAppend(deviceID: deviceID, envelopeID: envelopeID, channelID: channel, frameType: type.rawValue, payload: payload, expiresAt: expires)
+        }
+        do {
+            _ = try await writer.append(entries)
+        } catch {
+            throw MessagingError(.internal, "cannot queue the frame: \(error.code.rawValue)")
         }
         let pumps = state.withLock { state in devices.flatMap { state.live[$0].map { $0.values.map(\.pump) } ?? [] } }
         for pump in pumps { pump.wake() }

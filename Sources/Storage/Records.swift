@@ -206,3 +206,22 @@ public struct MigrationInfo: Sendable, Hashable {
 public enum StorageBackend: String, Sendable, Hashable {
     case sqlite, postgres
 }
+
+/// One frame to append to a device's inbox (`Storage.enqueue(batch:now:)`).
+public struct InboxAppend: Sendable, Hashable {
+    public var deviceID: String
+    public var envelopeID: String
+    public var channelID: UInt32
+    public var frameType: UInt8
+    public var payload: [UInt8]
+    public var expiresAt: Date
+
+    public init(deviceID: String, envelopeID: String, channelID: UInt32, frameType: UInt8, payload: [UInt8], expiresAt: Date) {
+        self.deviceID = deviceID
+        self.envelopeID = envelopeID
+        self.channelID = channelID
+        self.frameType = frameType
+        self.payload = payload
+        self.expiresAt = expiresAt
+    }
+}

@@ -110,6 +110,11 @@ public protocol Storage: Sendable {
     /// returns the original sequence and stores nothing. `.notFound` if the device is unknown.
     func enqueue(deviceID: String, envelopeID: String, channelID: UInt32, frameType: UInt8, payload: [UInt8],
                  now: Date, expiresAt: Date) async throws(StorageError) -> Int64
+    /// Appends every entry in one transaction (group commit) and returns their sequences in order.
+    /// Each entry behaves as in `enqueue(deviceID:…)`: its sequence comes from its device's counter,
+    /// and a repeat of an unacknowledged envelope id for that device returns the original sequence.
+    /// Any failure (`.notFound` for an unknown device) rolls back the whole batch.
+    func enqueue(batch: [InboxAppend], now: Date) async throws(StorageError) -> [Int64]
     /// Unacknowledged, unexpired-or-not entries in sequence order, at most `limit`, after `afterSequence`.
     func pending(deviceID: String, after afterSequence: Int64, limit: Int) async throws(StorageError) -> [RelayEntry]
     /// Removes `sequence` and every earlier entry of the device; returns how many were removed.

@@ -60,6 +60,30 @@ import Testing
     }
 
     @Test(arguments: TestBackend.selected)
+    func batchEnqueueIsOneTransactionWithPerDeviceSequencesAndIdempotency(backend: TestBackend) async throws {
+        try await withStorage(backend) { storage in
+            _ = try await makeUserWithDevice(storage, handle: "a", deviceID: "A")
+            _ = try await makeUserWithDevice(storage, handle: "b", deviceID: "B")
+            func entry(_ device: String, _ envelope: String, _ byte: UInt8) -> InboxAppend {
+                InboxAppend(deviceID: device, envelopeID: envelope, channelID: 3, frameType: 5, payload: [byte], expiresAt: at(60))
+            }
+            let first = try await storage.enqueue(
+                batch: [entry("A", "e1", 1), entry("B", "e1", 1), entry("A", "e2", 2), entry("A", "e1", 9)], now: t0)
+            #expect(first == [1, 1, 2, 1], "per-device counters; a repeat inside the batch gets the original sequence")
+            let second = try await storage.enqueue(batch: [entry("A", "e2", 7), entry("A", "e3", 3)], now: at(1))
+            #expect(second == [2, 3], "a repeat across batches consumes no sequence")
+            #expect(try await storage.pending(deviceID: "A", limit: 10).map(\.payload) == [[1], [2], [3]])
+
+            // An unknown device rolls the whole batch back.
+            await expectStorageError(.notFound) {
+                _ = try await storage.enqueue(batch: [entry("A", "e4", 4), entry("ghost", "e4", 4)], now: at(2))
+            }
+            #expect(try await storage.pending(deviceID: "A", limit: 10).count == 3)
+            #expect(try await storage.enqueue(batch: [entry("A", "e5", 5)], now: at(3)) == [4], "the rolled-back batch used no sequence")
+        }
+    }
+
+    @Test(arguments: TestBackend.selected)
     func purgeExpiredRemovesOnlyExpired(backend: TestBackend) async throws {
         try await withStorage(backend) { storage in
             _ = try await makeUserWithDevice(storage, handle: "a", deviceID: "A")

@@ -30,6 +30,42 @@ extension SQLStorage {
         }
     }
 
+    func enqueue(batch: [InboxAppend], now: Date) async throws(StorageError) -> [Int64] {
+        guard !batch.isEmpty else { return [] }
+        guard batch.allSatisfy({ !$0.envelopeID.isEmpty }) else { throw .invalid("envelope id must not be empty") }
+        return try await transaction("enqueue batch") { db -> [Int64] in
+            var sequences: [Int64] = []
+            sequences.reserveCapacity(batch.count)
+            for entry in batch {
+                // Counter first, as in the single enqueue: it takes the device's counter row lock
+                // before the duplicate check.
+                guard let counter = try await db.raw("""
+                    INSERT INTO device_inbox_counters (device_id, next_seq) VALUES (\(bind: entry.deviceID), 2)
+                    ON CONFLICT (device_id) DO UPDATE SET next_seq = device_inbox_counters.next_seq + 1
+                    RETURNING next_seq
+                    """).first() else { throw StorageError.internal("inbox counter upsert returned no row") }
+                let sequence = try counter.int("next_seq") - 1
+                if let existing = try await db.raw("""
+                    SELECT seq FROM relay_queue WHERE device_id = \(bind: entry.deviceID) AND envelope_id = \(bind: entry.envelopeID)
+                    """).first() {
+                    try await db.raw("""
+                        UPDATE device_inbox_counters SET next_seq = next_seq - 1 WHERE device_id = \(bind: entry.deviceID)
+                        """).run()
+                    sequences.append(try existing.int("seq"))
+                    continue
+                }
+                try await db.raw("""
+                    INSERT INTO relay_queue (device_id, seq, envelope_id, channel_id, frame_type, payload, created_at, expires_at)
+                    VALUES (\(bind: entry.deviceID), \(bind: sequence), \(bind: entry.envelopeID), \(bind: Int64(entry.channelID)),
+                            \(bind: Int64(entry.frameType)), \(bind: entry.payload.sqlData), \(bind: now.storageMillis),
+                            \(bind: entry.expiresAt.storageMillis))
+                    """).run()
+                sequences.append(sequence)
+            }
+            return sequences
+        }
+    }
+
     func pending(deviceID: String, after afterSequence: Int64, limit: Int) async throws(StorageError) -> [RelayEntry] {
         guard limit > 0 else { return [] }
         return try await run("read inbox") { db in
