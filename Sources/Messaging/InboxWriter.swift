@@ -17,16 +17,20 @@ final class InboxWriter: Sendable {
 
     private struct State {
         var queue: [Request] = []
-        var running = false
+        var writers = 0
     }
 
     let storage: any Storage
     let maxEntries: Int
+    /// Transactions in flight at once: 1 for SQLite (one writer at a time anyway), a few for
+    /// PostgreSQL, whose concurrent commits share WAL flushes and overlap round trips.
+    let maxWriters: Int
     private let state = Mutex(State())
 
-    init(storage: any Storage, maxEntries: Int = 512) {
+    init(storage: any Storage, maxEntries: Int = 512, maxWriters: Int? = nil) {
         self.storage = storage
         self.maxEntries = max(1, maxEntries)
+        self.maxWriters = max(1, maxWriters ?? (storage.backend == .sqlite ? 1 : 4))
     }
 
     /// Appends `entries` and returns each one's inbox sequence once committed; nil for an entry whose
@@ -36,8 +40,8 @@ final class InboxWriter: Sendable {
         let outcome = await withCheckedContinuation { (continuation: CheckedContinuation<Outcome, Never>) in
             let start = state.withLock { state -> Bool in
                 state.queue.append(Request(entries: entries, continuation: continuation))
-                guard !state.running else { return false }
-                state.running = true
+                guard state.writers < maxWriters else { return false }
+                state.writers += 1
                 return true
             }
             if start { Task { await self.drain() } }
@@ -54,7 +58,7 @@ final class InboxWriter: Sendable {
                     taken.append(state.queue.removeFirst())
                     count += next.entries.count
                 }
-                if taken.isEmpty { state.running = false }
+                if taken.isEmpty { state.writers -= 1 }
                 return taken
             }
             guard !batch.isEmpty else { return }

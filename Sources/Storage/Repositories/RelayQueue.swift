@@ -34,9 +34,12 @@ extension SQLStorage {
         guard !batch.isEmpty else { return [] }
         guard batch.allSatisfy({ !$0.envelopeID.isEmpty }) else { throw .invalid("envelope id must not be empty") }
         return try await transaction("enqueue batch") { db -> [Int64] in
-            var sequences: [Int64] = []
-            sequences.reserveCapacity(batch.count)
-            for entry in batch {
+            // Devices in a fixed order (stable, so one device's entries keep theirs): concurrent
+            // batches then take the counter row locks in the same order and cannot deadlock.
+            let order = batch.indices.sorted { (batch[$0].deviceID, $0) < (batch[$1].deviceID, $1) }
+            var sequences = [Int64](repeating: 0, count: batch.count)
+            for index in order {
+                let entry = batch[index]
                 // Counter first, as in the single enqueue: it takes the device's counter row lock
                 // before the duplicate check.
                 guard let counter = try await db.raw("""
@@ -51,7 +54,7 @@ extension SQLStorage {
                     try await db.raw("""
                         UPDATE device_inbox_counters SET next_seq = next_seq - 1 WHERE device_id = \(bind: entry.deviceID)
                         """).run()
-                    sequences.append(try existing.int("seq"))
+                    sequences[index] = try existing.int("seq")
                     continue
                 }
                 try await db.raw("""
@@ -60,7 +63,7 @@ extension SQLStorage {
                             \(bind: Int64(entry.frameType)), \(bind: entry.payload.sqlData), \(bind: now.storageMillis),
                             \(bind: entry.expiresAt.storageMillis))
                     """).run()
-                sequences.append(sequence)
+                sequences[index] = sequence
             }
             return sequences
         }
