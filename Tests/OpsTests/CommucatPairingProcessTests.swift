@@ -55,6 +55,24 @@ import Testing
         let afterRotation = try await runProcess(binary, ["client", "connect", "--server", base, "--identity", identity], environment: env)
         #expect(afterRotation.status == 0, "connect after rotate-keys: \(afterRotation.stderr)")
 
+        // A second device of zoe's, then a message from it to the first with the reference client:
+        // `send` while the first is offline, `listen` prints (and acknowledges) what was queued.
+        let second = try await runProcess(binary, ["autopair", "--handle", "zoe"], environment: env)
+        let secondCode = second.stdout.split(separator: " ").dropFirst(2).first.map(String.init) ?? ""
+        let tablet = data.appendingPathComponent("client/tablet.json").path
+        let pairTablet = try await runProcess(binary, ["client", "pair", secondCode, "--server", base, "--identity", tablet], environment: env)
+        #expect(pairTablet.status == 0, "client pair (second device): \(pairTablet.stderr)")
+        let firstID = try #require(
+            (try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: identity))) as? [String: Any])?["device_id"] as? String)
+        let send = try await runProcess(
+            binary, ["client", "send", "--server", base, "--identity", tablet, "--to", firstID, "hello from the tablet"], environment: env)
+        #expect(send.status == 0, "client send: \(send.stdout) \(send.stderr)")
+        #expect(send.stdout.contains("ack channel 1") && send.stdout.contains("\"recipients\":1"), "\(send.stdout)")
+        let listen = try await runProcess(
+            binary, ["client", "listen", "--server", base, "--identity", identity, "--limit", "2"], environment: env)
+        #expect(listen.status == 0, "client listen: \(listen.stderr)")
+        #expect(listen.stdout.contains("msg channel 1") && listen.stdout.contains("hello from the tablet"), "\(listen.stdout)")
+
         let status = try await server.terminate(signal: SIGTERM, timeout: .seconds(20))
         #expect(status == 0, "serve exit \(status); stderr: \(server.stderr)")
     }
