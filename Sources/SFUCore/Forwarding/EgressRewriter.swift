@@ -3,13 +3,22 @@
 public struct HeaderExtensionIDMap: Hashable, Sendable {
     private var table: [UInt8]
 
-    /// Extensions the subscriber did not negotiate are stripped.
+    /// Extensions the subscriber did not negotiate are stripped, and so are the ones whose values
+    /// name the publisher's own session: MID (RFC 8843 §15) names the publisher's m-section, which
+    /// means nothing, or the wrong section, to a subscriber; RID and repaired RID (RFC 8852) name
+    /// the publisher's simulcast encodings. Forwarded as is, a subscriber that demultiplexes by MID
+    /// would hand one publisher's packets to another track.
     public init(producer: [RTPHeaderExtensionParameters], consumer: [RTPHeaderExtensionParameters]) {
         table = [UInt8](repeating: 0, count: 256)
-        for source in producer {
+        for source in producer where !Self.publisherScoped.contains(source.uri) {
             if let target = consumer.first(where: { $0.uri == source.uri }) { table[Int(source.id)] = target.id }
         }
     }
+
+    /// Header extensions whose values are meaningful only in the publisher's session.
+    static let publisherScoped: Set<String> = [
+        RTPHeaderExtensionURI.mid, RTPHeaderExtensionURI.rtpStreamID, RTPHeaderExtensionURI.repairedRTPStreamID,
+    ]
 
     /// Every id kept as is.
     public static var identity: HeaderExtensionIDMap {

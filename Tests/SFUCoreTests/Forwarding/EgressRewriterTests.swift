@@ -52,6 +52,20 @@ struct EgressRewriterTests {
         #expect(Array(parsed.payload.readableBytesView) == [1, 2, 3, 4])
     }
 
+    @Test func thePublishersMIDIsNeverForwardedEvenWhenTheSubscriberNegotiatedMID() throws {
+        var buffer = try packet()
+        let map = HeaderExtensionIDMap(producer: producerExtensions, consumer: [
+            .init(uri: RTPHeaderExtensionURI.mid, id: 4), .init(uri: RTPHeaderExtensionURI.absSendTime, id: 2),
+        ])
+        #expect(map[1] == 0)
+        let ok = buffer.withUnsafeMutableReadableBytes {
+            EgressRewriter.rewrite($0, ssrc: 1, sequenceNumber: 1, timestamp: 1, payloadType: 96, extensionMap: map)
+        }
+        #expect(ok)
+        let parsed = try RTPPacket(buffer: buffer)
+        #expect(parsed.extensions.map(\.id) == [2], "only abs-send-time survives; the publisher's mid \"a\" is gone")
+    }
+
     @Test func rtxCarriesOriginalSequenceNumberAndPayloadWithoutPadding() throws {
         let original = try packet(padding: 4)
         var out = [UInt8](repeating: 0, count: 200)
