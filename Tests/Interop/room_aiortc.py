@@ -12,13 +12,14 @@ every other participant it saw join.
 """
 
 import argparse
+import logging
 import asyncio
 import json
 import sys
 import urllib.request
 
 import websockets
-from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc import RTCBundlePolicy, RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError
 
 import whip_common
@@ -56,7 +57,11 @@ async def run(args):
             return {"ok": False, "error": f"not joined: {joined}"}
         for participant in joined["participants"]:
             names[participant["participant_id"]] = participant["name"]
-        configuration = RTCConfiguration(iceServers=[])
+        # max-bundle: the SFU offers one BUNDLE group. Under aiortc's default "balanced" policy the
+        # fourth m-line of an offer (the second remote video) keeps a transport of its own that never
+        # connects, so its receiver never starts and its packets are routed, by payload type, into
+        # the other video track (seen with aiortc 1.16: two Chromium publishers in one room).
+        configuration = RTCConfiguration(iceServers=[], bundlePolicy=RTCBundlePolicy.MAX_BUNDLE)
         pub = RTCPeerConnection(configuration)
         sub = RTCPeerConnection(configuration)
 
@@ -79,6 +84,7 @@ async def run(args):
 
         loop = asyncio.get_running_loop()
         deadline = loop.time() + args.seconds
+        offers = 0
         while loop.time() < deadline:
             try:
                 raw = await asyncio.wait_for(ws.recv(), max(0.1, deadline - loop.time()))
@@ -89,6 +95,7 @@ async def run(args):
             if kind == "publish_answer":
                 await pub.setRemoteDescription(RTCSessionDescription(sdp=message["sdp"], type="answer"))
             elif kind == "subscriber_offer":
+                offers += 1
                 await sub.setRemoteDescription(RTCSessionDescription(sdp=message["sdp"], type="offer"))
                 await sub.setLocalDescription(await sub.createAnswer())
                 await ws.send(json.dumps({"type": "subscriber_answer", "sdp": sub.localDescription.sdp}))
@@ -101,6 +108,22 @@ async def run(args):
             if report.type == "inbound-rtp":
                 stats.append({"kind": report.kind, "ssrc": report.ssrc, "packets": report.packetsReceived,
                               "lost": report.packetsLost, "jitter": report.jitter})
+        routing = {}
+        try:
+            router = sub.getTransceivers()[0].receiver.transport._rtp_router
+            def who(receiver):
+                track = getattr(receiver, "track", None)
+                return track.id if track is not None else "?"
+            remote_ice = getattr(sub, "_RTCPeerConnection__remoteIce", {})
+            transceivers = [{"mid": t.mid, "kind": t.kind, "direction": t.direction, "current": t.currentDirection,
+                             "started": getattr(t.receiver, "_RTCRtpReceiver__started", None), "remote_ice": t in remote_ice,
+                             "codecs": [c.payloadType for c in t._codecs]} for t in sub.getTransceivers()]
+            routing = {"transceivers": transceivers, "ssrc": {str(k): who(v) for k, v in router.ssrc_table.items()},
+                       "pt": {str(k): sorted(who(r) for r in v) for k, v in router.payload_type_table.items()}}
+        except Exception as error:  # noqa: BLE001 - diagnostics only
+            routing = {"error": str(error)}
+        offer_sections = [line for line in (sub.remoteDescription.sdp if sub.remoteDescription else "").splitlines()
+                          if line.startswith(("m=", "a=mid", "a=ssrc:", "a=rtpmap"))]
         await ws.send(json.dumps({"type": "leave"}))
     for task in tasks:
         task.cancel()
@@ -109,10 +132,12 @@ async def run(args):
     decoded = {names.get(p, p): n for p, n in counts.items()}
     seen = sorted(n for p, n in names.items())
     return {"ok": all(decoded.get(n, 0) > 0 for n in seen) and bool(seen), "decoded": decoded, "seen": seen,
-            "frames_sent": video.counter, "participant_id": joined["participant_id"], "tracks": tracks_seen, "inbound": stats}
+            "frames_sent": video.counter, "participant_id": joined["participant_id"], "tracks": tracks_seen, "inbound": stats,
+            "routing": routing, "offer": offer_sections, "subscriber_offers": offers}
 
 
 def main():
+    logging.basicConfig(level=logging.WARNING)
     parser = argparse.ArgumentParser()
     parser.add_argument("base")
     parser.add_argument("room")

@@ -261,6 +261,14 @@ public actor SFURoomBackend: MediaRoomBackend {
     }
 
     /// Pauses or resumes every consumer of a track in the room (mute, SPEC §3.3).
+    /// What a room participant's subscriber connection sends, per track id (admin listing).
+    public func subscriptionStats(_ session: MediaSessionID) async -> [(trackID: String, stats: ConsumerStats)] {
+        guard let tracks = rooms[session.room]?.subscribers[session.id]?.tracks else { return [] }
+        var out: [(trackID: String, stats: ConsumerStats)] = []
+        for (trackID, consumer) in tracks.sorted(by: { $0.key < $1.key }) { out.append((trackID, await consumer.stats())) }
+        return out
+    }
+
     public func setTrackPaused(room: String, trackID: String, paused: Bool) async {
         let consumers = rooms[room]?.subscribers.values.compactMap { $0.tracks[trackID] } ?? []
         for consumer in consumers {

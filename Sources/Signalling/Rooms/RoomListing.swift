@@ -16,17 +16,27 @@ extension RoomService {
         }.sorted { $0.room < $1.room }
     }
 
-    /// One room's participants with their tracks and received bitrates; `nil` when unknown.
-    public func describeRoom(_ name: String) -> RoomDetails? {
+    /// One room's participants with their tracks and received bitrates, and what their subscriber
+    /// connections send; `nil` when unknown.
+    public func describeRoom(_ name: String) async -> RoomDetails? {
         guard let room = rooms[name] else { return nil }
-        let participants = room.order.compactMap { room.participants[$0] }.map { participant in
-            RoomDetails.Participant(
-                participantID: participant.id, name: participant.name, identity: participant.identity,
-                joinedAt: participant.joinedAt,
-                tracks: participant.tracks.map {
-                    RoomDetails.Track(trackID: $0.info.trackID, kind: $0.info.kind, muted: $0.info.muted, bitrate: Int($0.bitrate))
-                },
-                activeSpeaker: room.speakers.speakers.contains(participant.id))
+        var participants: [RoomDetails.Participant] = []
+        for participant in room.order.compactMap({ room.participants[$0] }) {
+            let subscriptions = await backend.subscriptionStats(participant.subscriberSession).map { entry in
+                RoomDetails.Subscription(
+                    trackID: entry.trackID, packetsSent: Int(clamping: entry.stats.packetsSent), bytesSent: Int(clamping: entry.stats.bytesSent),
+                    nacksReceived: Int(clamping: entry.stats.nacksReceived), retransmissionsSent: Int(clamping: entry.stats.retransmissionsSent),
+                    keyframeRequestsReceived: Int(clamping: entry.stats.keyframeRequestsReceived), paused: entry.stats.paused,
+                    waitingForKeyframe: entry.stats.waitingForKeyframe)
+            }
+            participants.append(
+                RoomDetails.Participant(
+                    participantID: participant.id, name: participant.name, identity: participant.identity,
+                    joinedAt: participant.joinedAt,
+                    tracks: participant.tracks.map {
+                        RoomDetails.Track(trackID: $0.info.trackID, kind: $0.info.kind, muted: $0.info.muted, bitrate: Int($0.bitrate))
+                    },
+                    activeSpeaker: room.speakers.speakers.contains(participant.id), subscriptions: subscriptions))
         }
         return RoomDetails(room: name, createdAt: room.createdAt, participants: participants)
     }
@@ -69,12 +79,37 @@ public struct RoomDetails: Encodable, Sendable {
         public var joinedAt: Date
         public var tracks: [Track]
         public var activeSpeaker: Bool
+        /// What the participant's subscriber connection sends, per remote track.
+        public var subscriptions: [Subscription]
 
         enum CodingKeys: String, CodingKey {
-            case name, identity, tracks
+            case name, identity, tracks, subscriptions
             case participantID = "participant_id"
             case joinedAt = "joined_at"
             case activeSpeaker = "active_speaker"
+        }
+    }
+
+    /// One forwarded track of a subscriber connection (the SFU consumer's counters).
+    public struct Subscription: Encodable, Sendable {
+        public var trackID: String
+        public var packetsSent: Int
+        public var bytesSent: Int
+        public var nacksReceived: Int
+        public var retransmissionsSent: Int
+        public var keyframeRequestsReceived: Int
+        public var paused: Bool
+        public var waitingForKeyframe: Bool
+
+        enum CodingKeys: String, CodingKey {
+            case paused
+            case trackID = "track_id"
+            case packetsSent = "packets_sent"
+            case bytesSent = "bytes_sent"
+            case nacksReceived = "nacks_received"
+            case retransmissionsSent = "retransmissions_sent"
+            case keyframeRequestsReceived = "keyframe_requests_received"
+            case waitingForKeyframe = "waiting_for_keyframe"
         }
     }
 
