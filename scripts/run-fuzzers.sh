@@ -25,6 +25,7 @@ declare -A corpus=(
   [ccp-frame]=Tests/CCPTests/Fixtures/FuzzCorpus/CCPFrameDecoder
   [noise-responder]=Tests/CCPTests/Fixtures/FuzzCorpus/NoiseResponder
   [connect-hello]=Tests/SignallingTests/Fixtures/FuzzCorpus/ConnectHello
+  [device-certificate]=Tests/SignallingTests/Fixtures/FuzzCorpus/DeviceCertificate
   [opus]=Tests/CodecsTests/Fixtures/Payload/corpus/opus
   [vp8]=Tests/CodecsTests/Fixtures/Payload/corpus/vp8
   [vp9]=Tests/CodecsTests/Fixtures/Payload/corpus/vp9

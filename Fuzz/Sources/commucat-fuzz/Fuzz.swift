@@ -18,6 +18,7 @@ let targets: [String: @Sendable (UnsafeRawBufferPointer) -> Void] = [
     "ccp-frame": fuzzCCPFrameDecoder,
     "noise-responder": fuzzNoiseResponder,
     "connect-hello": fuzzConnectHello,
+    "device-certificate": fuzzDeviceCertificate,
     "opus": fuzzOpus,
     "vp8": fuzzVP8,
     "vp9": fuzzVP9,

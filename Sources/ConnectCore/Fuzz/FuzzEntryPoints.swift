@@ -1,4 +1,6 @@
 import CCP
+import Crypto
+import Foundation
 import NIOCore
 
 /// The fixed server side that ``fuzzConnectHello(_:)`` runs against. Every key is public: fuzzing
@@ -127,4 +129,19 @@ private func openUnits(_ buffer: inout ByteBuffer, transport initial: NoiseTrans
         }
     }
     return frames
+}
+
+/// The fixed device CA the `device-certificate` fuzzer verifies against (public: determinism only).
+private let fuzzDeviceCA = try? Curve25519.Signing.PrivateKey(rawRepresentation: [UInt8](repeating: 0x5a, count: 32))
+
+/// libFuzzer-style entry point for ``DeviceCertificate/init(parsing:)`` (the `certificate` of a
+/// Hello, SPEC §5): any bytes parse or throw; what parses encodes back to the same bytes and its
+/// verification (signature, validity window) answers without trapping.
+public func fuzzDeviceCertificate(_ bytes: UnsafeRawBufferPointer) {
+    let input = Array(bytes)
+    guard let certificate = try? DeviceCertificate(parsing: input) else { return }
+    precondition(certificate.encoded == input, "a parsed certificate must encode to its input")
+    if let ca = fuzzDeviceCA {
+        try? certificate.verify(caPublic: ca.publicKey, now: Date(timeIntervalSince1970: 1_800_000_000))
+    }
 }

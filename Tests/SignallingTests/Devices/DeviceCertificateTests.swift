@@ -1,3 +1,4 @@
+import ConnectCore
 import Crypto
 import Foundation
 import Testing
