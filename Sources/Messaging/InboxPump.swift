@@ -52,6 +52,9 @@ final class InboxPump: Sendable {
         state.withLock { $0.stopped = true }
     }
 
+    /// The inbox sequence of the last entry pushed to this session.
+    var deliveredSequence: Int64 { state.withLock { $0.cursor } }
+
     private func drain() async {
         var failures = 0
         while true {

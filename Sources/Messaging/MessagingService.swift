@@ -240,9 +240,14 @@ public final class MessagingService: Sendable {
     /// `Ack {ack: n}` from a device: removes its inbox entries up to `n`.
     private func acknowledge(_ frame: CCPFrame, _ session: any MessagingSession) async throws(MessagingError) {
         let object = try Self.object(frame)
-        guard let value = object["ack"] as? NSNumber, let upTo = Int64(exactly: value.doubleValue), upTo >= 0 else {
+        guard let value = object["ack"] as? NSNumber, let requested = Int64(exactly: value.doubleValue), requested >= 0 else {
             throw MessagingError(.invalid, "Ack needs {ack: <inbox sequence>}")
         }
+        // Never past what this device's live sessions were given: an Ack from a confused client must
+        // not delete entries it has not seen.
+        let delivered = state.withLock { state in (state.live[session.deviceID]?.values.map(\.pump.deliveredSequence) ?? []).max() ?? 0 }
+        let upTo = min(requested, delivered)
+        guard upTo > 0 else { return }
         let removed: Int
         do {
             removed = try await storage.ack(deviceID: session.deviceID, upTo: upTo)
