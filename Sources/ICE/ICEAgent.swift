@@ -86,7 +86,7 @@ public struct ICEAgent: Sendable {
         case failed(ICEFailureReason)
     }
 
-    public let localCredentials: ICECredentials
+    public private(set) var localCredentials: ICECredentials
     /// `nil` until the peer's SDP arrives; until then any remote ufrag is accepted (checks can
     /// precede the answer, RFC 8445 §7.3) and integrity still uses our password.
     public private(set) var remoteCredentials: ICECredentials?
@@ -97,7 +97,7 @@ public struct ICEAgent: Sendable {
     /// When the agent was created.
     public let createdAt: ICEInstant
 
-    private let localKey: SymmetricKey
+    private var localKey: SymmetricKey
     /// `localUfrag:remoteUfrag`, or `localUfrag:` while the remote ufrag is unknown.
     private var expectedUsername: [UInt8]
     private let allocator: ByteBufferAllocator
@@ -123,6 +123,18 @@ public struct ICEAgent: Sendable {
     private static func username(local: ICECredentials, remote: ICECredentials?) -> [UInt8] {
         // RFC 8445 §7.2.2: the check's USERNAME is "<receiver ufrag>:<sender ufrag>".
         Array("\(local.ufrag):\(remote?.ufrag ?? "")".utf8)
+    }
+
+    /// ICE restart (RFC 8445 §9): answers checks for `local` from now on; the peer's new
+    /// credentials are unknown until its SDP arrives (any remote ufrag is accepted meanwhile, as at
+    /// the start). The selected pair and the pairs that passed checks stay, so media keeps flowing
+    /// while the peer checks with the new credentials.
+    public mutating func restart(local: ICECredentials) throws(ICEError) {
+        try local.validate()
+        localCredentials = local
+        localKey = STUNCredentials.shortTermKey(password: local.password)
+        remoteCredentials = nil
+        expectedUsername = ICEAgent.username(local: local, remote: nil)
     }
 
     /// Sets the peer's credentials once its SDP arrives.

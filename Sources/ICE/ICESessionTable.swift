@@ -111,6 +111,19 @@ public struct ICESessionTable<Context> {
         try agents[index]?.setRemoteCredentials(remote)
     }
 
+    /// ICE restart of a session: checks for `local`'s ufrag reach it from now on, the old ufrag no
+    /// longer does; its transport addresses stay bound (see ``ICEAgent/restart(local:)``).
+    public mutating func restart(_ handle: ICESessionHandle, local: ICECredentials) throws(ICEError) {
+        guard let index = slot(handle), let old = agents[index]?.localCredentials else { throw ICEError(.unknownSession) }
+        guard let key = ICEUfragKey(local.ufrag) else {
+            throw ICEError(.invalidUfrag, detail: "local ufrag longer than \(ICEUfragKey.maximumLength) bytes")
+        }
+        guard byUfrag[key] == nil else { throw ICEError(.duplicateUfrag, detail: local.ufrag) }
+        try agents[index]?.restart(local: local)
+        if let oldKey = ICEUfragKey(old.ufrag) { byUfrag[oldKey] = nil }
+        byUfrag[key] = Int32(index)
+    }
+
     /// What became of a STUN message.
     public enum STUNRoute {
         /// Nobody answers; the drop was counted.

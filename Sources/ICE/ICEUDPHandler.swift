@@ -61,6 +61,11 @@ public final class ICEUDPHandler<Delegate: ICESessionDelegate>: ChannelInboundHa
         )
     }
 
+    /// ICE restart: the session answers checks for `local` from now on.
+    public func restart(local: ICECredentials, for session: ICESessionHandle) throws(ICEError) {
+        try table.restart(session, local: local)
+    }
+
     /// Sets a session's remote credentials once the peer's SDP arrives.
     public func setRemoteCredentials(_ remote: ICECredentials, for session: ICESessionHandle) throws(ICEError) {
         try table.setRemoteCredentials(remote, for: session)

@@ -127,4 +127,31 @@ import Testing
         }
         #expect(expired == Array(stride(from: 0, to: 100, by: 2)))
     }
+
+    @Test func iceRestartAnswersTheNewUfragOnlyAndKeepsTheSelectedAddress() throws {
+        var table = ICESessionTable<String>()
+        let handle = try table.register(local: TestCredentials.server, remote: TestCredentials.client, context: "a", now: .zero)
+        let source = address("192.0.2.10", 5000)
+        guard case .session(_, _, let first) = table.receivedSTUN(try CheckBuilder(useCandidate: true).message(), from: source, now: seconds(1)) else {
+            Issue.record("the first check is answered")
+            return
+        }
+        #expect(first.selectsPair)
+
+        let restarted = ICECredentials(ufrag: "srvR", password: "restartedpassword0123456")
+        try table.restart(handle, local: restarted)
+        // Media keeps its route while the peer checks again.
+        #expect(table.routeNonSTUN(from: source)?.handle == handle)
+        guard case .dropped(.unknownUsername) = table.receivedSTUN(try CheckBuilder().message(), from: source, now: seconds(2)) else {
+            Issue.record("the old ufrag is no longer answered")
+            return
+        }
+        let newClient = CheckBuilder(serverUfrag: "srvR", clientUfrag: "cliR", password: restarted.password, useCandidate: true)
+        guard case .session(let answered, _, _) = table.receivedSTUN(try newClient.message(), from: source, now: seconds(3)) else {
+            Issue.record("a check with the new credentials is answered")
+            return
+        }
+        #expect(answered == handle)
+        #expect(throws: ICEError.self) { try table.restart(handle, local: restarted) }
+    }
 }

@@ -224,6 +224,27 @@ async def run(args, base, port_debug):
         checks["admin_room_details"] = sorted(p["name"] for p in details["participants"]) == names and all(
             any(t["kind"] == "video" and t["bitrate_bps"] > 0 for t in p["tracks"]) for p in details["participants"])
 
+        # ICE restart: alice restarts both of her connections; both get new ICE credentials from the
+        # SFU, her connections reconnect, and every page keeps decoding every other one.
+        UFRAGS_JS = """JSON.stringify([commucat.pub, commucat.sub].map(pc => {
+          const m = (pc.remoteDescription ? pc.remoteDescription.sdp : '').match(/a=ice-ufrag:(\\S+)/);
+          return [m ? m[1] : null, pc.iceConnectionState]; }))"""
+        before_ufrags = json.loads(await cdp.evaluate(sessions[0], UFRAGS_JS))
+        before_frames = [await tiles(cdp, s) for s in sessions]
+        await cdp.evaluate(sessions[0], "commucatRestartIce(); true")
+
+        async def restarted():
+            now = json.loads(await cdp.evaluate(sessions[0], UFRAGS_JS))
+            return all(new[0] and new[0] != old[0] and new[1] in ("connected", "completed") for new, old in zip(now, before_ufrags)) and now
+
+        ok, after_ufrags = await wait_until(restarted, 20)
+        await asyncio.sleep(2)
+        after_frames = [await tiles(cdp, s) for s in sessions]
+        observations["ice_restart"] = {"before": before_ufrags, "after": after_ufrags}
+        checks["ice_restart_keeps_media"] = bool(ok) and all(
+            len(a) == 2 and all(x["frames"] > y["frames"] for x, y in zip(sorted(a, key=lambda t: t["participant"]), sorted(b, key=lambda t: t["participant"])))
+            for a, b in zip(after_frames, before_frames))
+
         # Bob mutes: the others see it on his tile.
         await cdp.evaluate(sessions[1], "document.getElementById('mute').click(); true")
 

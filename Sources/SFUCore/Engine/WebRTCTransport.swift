@@ -43,7 +43,9 @@ public final class WebRTCTransport: ICESessionDelegate, @unchecked Sendable {
     }
 
     public let id: UInt64
-    public let info: WebRTCTransportInfo
+    /// What the SDP announces. The ICE credentials change on ``restartICE()``; read it on the loop
+    /// or through ``currentInfo()``.
+    public private(set) var info: WebRTCTransportInfo
     /// Strong on purpose: the router keeps its transports until they close (which breaks the cycle),
     /// and a transport kept by the control plane must never outlive its router's memory.
     let router: Router
@@ -124,6 +126,29 @@ public final class WebRTCTransport: ICESessionDelegate, @unchecked Sendable {
     /// The transport's state now.
     public func currentState() async -> State {
         await worker.eventLoop.runOnLoop { () -> State in self.state } ?? .closed
+    }
+
+    /// ``info`` as of now (its ICE credentials change on ``restartICE()``).
+    public func currentInfo() async -> WebRTCTransportInfo {
+        await worker.eventLoop.runOnLoop { () -> WebRTCTransportInfo in self.info } ?? info
+    }
+
+    /// ICE restart (RFC 8445 §9): new local credentials, answered from now on; the selected pair,
+    /// DTLS and SRTP stay. The peer's new credentials follow with ``setRemoteICE(_:)``.
+    @discardableResult
+    public func restartICE() async throws(SFUError) -> WebRTCTransportInfo {
+        try await worker.eventLoop.runOnLoop { () throws(SFUError) -> WebRTCTransportInfo in
+            guard let session = self.session, self.isOpen else { throw SFUError(.closed, detail: "transport") }
+            var generator = SystemRandomNumberGenerator()
+            let local = ICECredentials.random(using: &generator)
+            do {
+                try self.worker.server.handler.value.restart(local: local, for: session)
+            } catch {
+                throw SFUError(.ice, detail: "\(error)")
+            }
+            self.info.localICE = local
+            return self.info
+        }
     }
 
     /// Sets the peer's ICE credentials once its SDP arrived.

@@ -207,6 +207,32 @@ public actor SFURoomBackend: MediaRoomBackend {
         return Self.describe(transport)
     }
 
+    /// ICE restart of a room participant's subscriber connection: new local credentials.
+    public func restartSubscriberICE(_ session: MediaSessionID) async throws(MediaBackendError) -> LocalTransportDescription {
+        guard let transport = rooms[session.room]?.subscribers[session.id]?.transport else {
+            throw MediaBackendError(.sessionNotFound, detail: "session \(session) ended")
+        }
+        do {
+            return Self.describe(try await transport.restartICE())
+        } catch {
+            throw MediaBackendError(.rejected, detail: "cannot restart ICE: \(error)")
+        }
+    }
+
+    /// ICE restart of a publish connection: the peer's new credentials, and new local ones.
+    public func restartPublisherICE(_ session: MediaSessionID, remote: ICECredentials) async throws(MediaBackendError) -> LocalTransportDescription {
+        guard let transport = rooms[session.room]?.publishers[session.id]?.transport else {
+            throw MediaBackendError(.sessionNotFound, detail: "session \(session) ended")
+        }
+        do {
+            let info = try await transport.restartICE()
+            try await transport.setRemoteICE(remote)
+            return Self.describe(info)
+        } catch {
+            throw MediaBackendError(.rejected, detail: "cannot restart ICE: \(error)")
+        }
+    }
+
     /// The peer's answer arrived: its ICE credentials and DTLS fingerprints.
     public func setSubscriberRemote(
         _ session: MediaSessionID, ice: ICECredentials, fingerprints: [SDPFingerprint]
@@ -427,8 +453,11 @@ public actor SFURoomBackend: MediaRoomBackend {
     }
 
     static func describe(_ transport: WebRTCTransport) -> LocalTransportDescription {
-        let info = transport.info
-        return LocalTransportDescription(
+        describe(transport.info)
+    }
+
+    static func describe(_ info: WebRTCTransportInfo) -> LocalTransportDescription {
+        LocalTransportDescription(
             iceUfrag: info.localICE.ufrag, icePwd: info.localICE.password, candidates: info.candidates,
             fingerprints: [SDPFingerprint(algorithm: info.fingerprint.algorithm.rawValue, value: info.fingerprint.hexValue)],
             iceLite: info.iceLite)

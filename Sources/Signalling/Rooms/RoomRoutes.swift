@@ -153,6 +153,19 @@ public struct RoomRoutes: Sendable {
                 return true
             }
             await service.mute(room: room, participant: participant, trackID: trackID, muted: muted)
+        case "ice_restart":
+            switch message.target {
+            case "publisher":
+                guard let sdp = message.sdp else {
+                    send(.error(code: "bad_message", message: "ice_restart of the publisher needs \"sdp\" (the restart offer)"))
+                    return true
+                }
+                await service.restartPublisherICE(room: room, participant: participant, sdp: sdp)
+            case "subscriber":
+                await service.restartSubscriberICE(room: room, participant: participant)
+            default:
+                send(.error(code: "bad_message", message: "ice_restart needs \"target\": \"publisher\" or \"subscriber\""))
+            }
         case "set_quality":
             send(.error(code: "not_supported", message: "set_quality needs simulcast, which this server does not forward yet"))
         case "leave":

@@ -65,7 +65,10 @@ public actor RoomService {
         var offerVersion = 0
         var awaitingAnswer = false
         var needsOffer = false
-        var remoteSet = false
+        /// The ICE ufrag of the subscriber answer last applied (a new one after an ICE restart).
+        var remoteUfrag: String?
+        /// The last `publish_answer`, kept so that an ICE restart can answer with new credentials.
+        var publishAnswer: String?
         let sdpSessionID = UInt64.random(in: 1...UInt64(Int64.max))
 
         var info: RoomParticipantInfo { RoomParticipantInfo(participantID: id, name: name, tracks: tracks.map(\.info)) }
@@ -255,6 +258,7 @@ public actor RoomService {
         }
         let answer = SDPAnswerBuilder.publishAnswer(to: offer, local: local, sessionID: UInt64.random(in: 1...UInt64(Int64.max)))
         participant.send(.publishAnswer(sdp: answer.serialized, tracks: tracks.map(\.info)))
+        rooms[room]?.participants[id]?.publishAnswer = answer.serialized
         rooms[room]?.participants[id]?.publishSession = session
         rooms[room]?.participants[id]?.tracks = tracks
         for track in tracks {
@@ -381,7 +385,7 @@ public actor RoomService {
             participant.send(.error(code: "bad_sdp", message: "the subscriber answer must use a=setup:active"))
             return
         }
-        if !participant.remoteSet {
+        if participant.remoteUfrag != ufrag {
             do {
                 try await backend.setSubscriberRemote(
                     participant.subscriberSession, ice: ICECredentials(ufrag: ufrag, password: pwd), fingerprints: fingerprints)
@@ -389,10 +393,76 @@ public actor RoomService {
                 participant.send(.error(code: error.code.description, message: error.detail))
                 return
             }
-            rooms[room]?.participants[id]?.remoteSet = true
+            rooms[room]?.participants[id]?.remoteUfrag = ufrag
         }
         rooms[room]?.participants[id]?.awaitingAnswer = false
         negotiate(room: room, participant: id)
+    }
+
+    // MARK: ICE restart
+
+    /// ICE restart (RFC 8445 §9; JSEP `iceRestart`) of the publish connection: `sdp` is the client's
+    /// restart offer (the same tracks with new credentials). The server takes the new remote
+    /// credentials, makes new local ones, and answers with its previous answer carrying them;
+    /// producers, DTLS and SRTP stay, so nobody else notices.
+    func restartPublisherICE(room: String, participant id: String, sdp: String) async {
+        guard let participant = rooms[room]?.participants[id] else { return }
+        guard let session = participant.publishSession, let previous = participant.publishAnswer else {
+            participant.send(.error(code: "bad_message", message: "ice_restart of the publisher needs a published connection"))
+            return
+        }
+        let offer: SessionDescription
+        do {
+            offer = try SessionDescription(parsing: sdp)
+        } catch {
+            participant.send(.error(code: "bad_sdp", message: "the restart offer is not valid SDP: \(error)"))
+            return
+        }
+        let first = offer.media.first { !$0.isRejected }
+        guard let ufrag = first?.iceUfrag ?? offer.iceUfrag, let pwd = first?.icePwd ?? offer.icePwd else {
+            participant.send(.error(code: "bad_sdp", message: "the restart offer has no a=ice-ufrag/a=ice-pwd"))
+            return
+        }
+        let local: LocalTransportDescription
+        do {
+            local = try await backend.restartPublisherICE(session, remote: ICECredentials(ufrag: ufrag, password: pwd))
+        } catch {
+            participant.send(.error(code: error.code.description, message: error.detail))
+            return
+        }
+        let answer = Self.replacingICECredentials(in: previous, ufrag: local.iceUfrag, pwd: local.icePwd)
+        rooms[room]?.participants[id]?.publishAnswer = answer
+        participant.send(.publishAnswer(sdp: answer, tracks: participant.tracks.map(\.info)))
+    }
+
+    /// ICE restart of the subscriber connection: new local credentials, then a new
+    /// `subscriber_offer` carrying them; the answer's new credentials are applied when it arrives.
+    func restartSubscriberICE(room: String, participant id: String) async {
+        guard let participant = rooms[room]?.participants[id] else { return }
+        guard participant.subscriberLocal != nil else {
+            participant.send(.error(code: "bad_message", message: "there is no subscriber connection to restart yet"))
+            return
+        }
+        let local: LocalTransportDescription
+        do {
+            local = try await backend.restartSubscriberICE(participant.subscriberSession)
+        } catch {
+            participant.send(.error(code: error.code.description, message: error.detail))
+            return
+        }
+        rooms[room]?.participants[id]?.subscriberLocal = local
+        rooms[room]?.participants[id]?.needsOffer = true
+        negotiate(room: room, participant: id)
+    }
+
+    /// `sdp` with every `a=ice-ufrag` and `a=ice-pwd` line replaced.
+    static func replacingICECredentials(in sdp: String, ufrag: String, pwd: String) -> String {
+        let lines = sdp.split(separator: "\r\n", omittingEmptySubsequences: false).map { line -> Substring in
+            if line.hasPrefix("a=ice-ufrag:") { return Substring("a=ice-ufrag:" + ufrag) }
+            if line.hasPrefix("a=ice-pwd:") { return Substring("a=ice-pwd:" + pwd) }
+            return line
+        }
+        return lines.joined(separator: "\r\n")
     }
 
     /// Adds a section carrying `track` to `subscriber`'s connection (opening it on first use).
