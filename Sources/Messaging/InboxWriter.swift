@@ -64,7 +64,11 @@ final class InboxWriter: Sendable {
             guard !batch.isEmpty else { return }
             let now = Date()
             do {
-                let sequences = try await storage.enqueue(batch: batch.flatMap(\.entries), now: now)
+                let entries = batch.flatMap(\.entries)
+                let sequences = try await storage.enqueue(batch: entries, now: now)
+                guard sequences.count == entries.count else {
+                    throw StorageError(code: .internal, message: "batch enqueue returned \(sequences.count) sequences for \(entries.count) entries")
+                }
                 var offset = 0
                 for request in batch {
                     let mine = sequences[offset..<offset + request.entries.count].map { Optional($0) }
