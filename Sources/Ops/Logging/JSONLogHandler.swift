@@ -1,3 +1,4 @@
+import CCP
 import Foundation
 import Logging
 import Synchronization
@@ -127,25 +128,9 @@ func appendJSON(_ value: Logger.Metadata.Value, to out: inout String) {
     }
 }
 
-/// Appends `s` as a JSON string literal (RFC 8259 §7).
+/// Appends `s` as a JSON string literal (RFC 8259 §7; ``JSONText/appendQuoted(_:to:)``).
 func appendJSONString(_ s: String, to out: inout String) {
-    out += "\""
-    for scalar in s.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        default:
-            if scalar.value < 0x20 {
-                out += String(format: "\\u%04x", scalar.value)
-            } else {
-                out.unicodeScalars.append(scalar)
-            }
-        }
-    }
-    out += "\""
+    JSONText.appendQuoted(s, to: &out)
 }
 
 /// Bootstraps swift-log once per process (tests boot several servers in one process).

@@ -60,9 +60,14 @@ enum JSONBody {
     }
 
     static func response(_ object: Any, status: HTTPResponse.Status = .ok) -> Response {
+        response(text: string(object), status: status)
+    }
+
+    /// A response whose body is already JSON text.
+    static func response(text: String, status: HTTPResponse.Status = .ok) -> Response {
         Response(
             status: status, headers: [.contentType: "application/json", .cacheControl: "no-store"],
-            body: .init(byteBuffer: ByteBuffer(string: string(object))))
+            body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 
     /// The request body as a JSON object, or a `bad_json` problem.

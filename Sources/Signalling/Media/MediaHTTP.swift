@@ -1,3 +1,4 @@
+import CCP
 import HTTPTypes
 import Hummingbird
 import Metrics
@@ -68,21 +69,7 @@ enum MediaHTTP {
 
     /// RFC 8259 §7 string escaping.
     static func appendJSONString(_ text: String, to json: inout String) {
-        json += "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": json += "\\\""
-            case "\\": json += "\\\\"
-            case "\n": json += "\\n"
-            case "\r": json += "\\r"
-            case "\t": json += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                json += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: json.unicodeScalars.append(scalar)
-            }
-        }
-        json += "\""
+        JSONText.appendQuoted(text, to: &json)
     }
 }
 

@@ -1,3 +1,4 @@
+import CCP
 import ConnectCore
 import Foundation
 import Hummingbird
@@ -83,7 +84,7 @@ struct FriendsRoutes: Sendable {
         let caller = try await BearerSession.authenticate(request, service: service, now: Date())
         let incoming = try await storageCall { try await service.storage.incomingFriendRequests(userID: caller.user.id) }
         let outgoing = try await storageCall { try await service.storage.outgoingFriendRequests(userID: caller.user.id) }
-        return JSONBody.response(["incoming": try await describe(incoming), "outgoing": try await describe(outgoing)])
+        return JSONBody.response(text: JSONText.object(["incoming": try await describe(incoming), "outgoing": try await describe(outgoing)]))
     }
 
     /// `POST /api/friends/requests/{handle}` (optional `{message}`) → 201 `{request:{…}}`.
@@ -120,7 +121,7 @@ struct FriendsRoutes: Sendable {
         } catch {
             throw SignallingAPIError(.internalServerError, code: "internal", detail: error.detail)
         }
-        return JSONBody.response(["request": Self.any(json)], status: .created)
+        return JSONBody.response(text: JSONText.object(["request": json]), status: .created)
     }
 
     func answer(_ request: Request, id: String, accept: Bool) async throws -> Response {
@@ -130,7 +131,7 @@ struct FriendsRoutes: Sendable {
         let json = Self.json(answered, from: requester, to: caller.user)
         try? await messaging.notify(
             userIDs: [answered.fromUserID], event: ["type": .string(accept ? "friend_accepted" : "friend_rejected"), "request": json])
-        return JSONBody.response(["request": Self.any(json)])
+        return JSONBody.response(text: JSONText.object(["request": json]))
     }
 
     private func respond(id: String, recipientID: String, accept: Bool) async throws -> FriendRequestRecord {
@@ -171,14 +172,14 @@ struct FriendsRoutes: Sendable {
         return ["user_id": user.id, "friends": list]
     }
 
-    private func describe(_ requests: [FriendRequestRecord]) async throws -> [Any] {
-        var out: [Any] = []
+    private func describe(_ requests: [FriendRequestRecord]) async throws -> JSONText {
+        var out: [JSONText] = []
         for request in requests {
             let from = try await storageCall { try await service.storage.user(id: request.fromUserID) }
             let to = try await storageCall { try await service.storage.user(id: request.toUserID) }
-            out.append(Self.any(Self.json(request, from: from, to: to)))
+            out.append(Self.json(request, from: from, to: to))
         }
-        return out
+        return .array(out)
     }
 
     static func json(_ request: FriendRequestRecord, from: UserRecord?, to: UserRecord?) -> JSONText {
@@ -192,10 +193,6 @@ struct FriendsRoutes: Sendable {
         return .object(object)
     }
 
-    /// A `JSONText` as a Foundation JSON value (for `JSONBody`).
-    static func any(_ value: JSONText) -> Any {
-        (try? JSONSerialization.jsonObject(with: Data(value.rendered.utf8), options: [.fragmentsAllowed])) ?? [:]
-    }
 
     private func storageCall<T>(_ body: () async throws -> T) async throws -> T {
         do {

@@ -1,7 +1,7 @@
-import Foundation
-
 /// A small JSON value for the payloads the server writes (Ack, Error, Presence, GroupEvent), so that
 /// building them needs neither `Any` nor a Codable type per frame. Keys are written sorted.
+/// ``appendQuoted(_:to:)`` is the project's one RFC 8259 string escaper (HTTP problem bodies and room
+/// messages use it too).
 public indirect enum JSONText: Sendable, Hashable {
     case string(String)
     case int(Int64)
@@ -20,7 +20,7 @@ public indirect enum JSONText: Sendable, Hashable {
 
     func write(to out: inout String) {
         switch self {
-        case .string(let value): Self.quote(value, into: &out)
+        case .string(let value): Self.appendQuoted(value, to: &out)
         case .int(let value): out += String(value)
         case .bool(let value): out += value ? "true" : "false"
         case .null: out += "null"
@@ -35,7 +35,7 @@ public indirect enum JSONText: Sendable, Hashable {
             out += "{"
             for (index, key) in members.keys.sorted().enumerated() {
                 if index > 0 { out += "," }
-                Self.quote(key, into: &out)
+                Self.appendQuoted(key, to: &out)
                 out += ":"
                 members[key]?.write(to: &out)
             }
@@ -43,7 +43,9 @@ public indirect enum JSONText: Sendable, Hashable {
         }
     }
 
-    static func quote(_ value: String, into out: inout String) {
+    /// Appends `value` as a JSON string literal (RFC 8259 §7): quotes, backslashes and control
+    /// characters escaped, everything else as is.
+    public static func appendQuoted(_ value: String, to out: inout String) {
         out += "\""
         for scalar in value.unicodeScalars {
             switch scalar {
@@ -52,7 +54,9 @@ public indirect enum JSONText: Sendable, Hashable {
             case "\n": out += "\\n"
             case "\r": out += "\\r"
             case "\t": out += "\\t"
-            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
             default: out.unicodeScalars.append(scalar)
             }
         }
