@@ -183,4 +183,28 @@ public enum VideoPayloadCodec: String, Sendable, Hashable, CaseIterable {
         case .av1: return AV1AggregationHeader.isKeyframe(payload: payload)
         }
     }
+
+    /// The picture size a keyframe's first packet announces: VP8 from its frame header (RFC 6386
+    /// §9.1), VP9 from its uncompressed header (§7.2 `frame_size()`); `nil` for H.264 and AV1
+    /// (sizes live in parameter sets and sequence headers, not parsed here), for packets that do
+    /// not start a keyframe and for malformed ones. Called once per keyframe, not per packet.
+    public func keyframeResolution(payload: ByteBuffer) -> (width: Int, height: Int)? {
+        var rest = payload
+        switch self {
+        case .vp8:
+            guard let descriptor = try? VP8PayloadDescriptor(parsing: &rest), descriptor.startsFrame,
+                let header = try? VP8FrameHeader(frame: rest), header.isKeyframe, let width = header.width,
+                let height = header.height, width > 0, height > 0
+            else { return nil }
+            return (width, height)
+        case .vp9:
+            guard let descriptor = try? VP9PayloadDescriptor(parsing: &rest, parseScalabilityStructure: false),
+                descriptor.startsKeyframe, let header = try? VP9FrameHeader(frame: rest), header.isKeyframe,
+                let width = header.width, let height = header.height
+            else { return nil }
+            return (width, height)
+        case .h264, .av1:
+            return nil
+        }
+    }
 }

@@ -122,14 +122,16 @@ public struct CommuCatServer: Sendable {
             listeners.append(
                 ListenerService(
                     name: "http", configKey: "http.listen", address: config.httpListen, responder: responder,
-                    server: media.webSocketServer(connect: connectRoutes), logger: logger, bound: bound))
+                    server: .http1WebSocketUpgrade(shouldUpgrade: media.webSocketUpgrades(connect: connectRoutes)), logger: logger, bound: bound))
         }
         if let tls {
             do {
                 listeners.append(
                     ListenerService(
                         name: "https", configKey: "https.listen", address: config.httpsListen, responder: responder,
-                        server: try .http2Upgrade(tlsConfiguration: tls), logger: logger, bound: bound))
+                        server: try .secureWithWebSockets(
+                            tlsConfiguration: tls, shouldUpgrade: media.webSocketUpgrades(connect: connectRoutes)),
+                        logger: logger, bound: bound))
             } catch {
                 await media.close()
                 await backends.close()

@@ -65,11 +65,11 @@ struct MediaPlane: Sendable {
         RoomAdminRoutes(rooms: rooms.service, adminToken: adminToken).register(on: router)
     }
 
-    /// HTTP/1.1 with the WebSocket upgrades of `/connect` (CCP-1) and `/rtc` (the room protocol);
-    /// every other request goes to the router. The HTTPS listener (h2 + http/1.1) does not upgrade.
-    func webSocketServer(connect: ConnectRoutes) -> HTTPServerBuilder {
+    /// The WebSocket upgrades of `/connect` (CCP-1) and `/rtc` (the room protocol), on both
+    /// listeners; every other request goes to the router.
+    func webSocketUpgrades(connect: ConnectRoutes) -> SecureHTTPChannel.ShouldUpgrade {
         let rooms = self.rooms
-        return .http1WebSocketUpgrade { request, channel, _ in
+        return { request, channel, _ in
             if let handler = connect.webSocketHandler(for: request, remoteAddress: channel.remoteAddress) {
                 return .upgrade([:]) { inbound, outbound, _ in await handler(inbound, outbound) }
             }

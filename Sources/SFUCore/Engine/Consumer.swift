@@ -10,6 +10,11 @@ public struct ConsumerStats: Hashable, Sendable {
     public var keyframeRequestsReceived: UInt64
     public var paused: Bool
     public var waitingForKeyframe: Bool
+    /// Simulcast: the producer encoding being forwarded (its rid), and the one being switched to
+    /// at its next keyframe, if any.
+    public var rid: String?
+    public var switchingToRID: String?
+    public var preference: LayerPreference
 }
 
 /// A subscriber's copy of a producer's track (mediasoup's `Consumer`), sent on the subscriber's
@@ -44,6 +49,11 @@ public final class Consumer: @unchecked Sendable {
     private var rtxSequence: UInt16
     /// Outgoing datagram buffers, reused round-robin (no allocation per forwarded packet).
     private var sendPool: SendBufferPool
+    /// Simulcast VP8: picture ids made continuous across encoding switches (`nil` otherwise), and
+    /// which producer payload types are VP8.
+    private var pictureMunger: VP8PictureMunger?
+    private let vp8PayloadTypes: [Bool]
+    private var preference: LayerPreference = .highest
     private(set) var paused: Bool
     private(set) var waitingForKeyframe: Bool
     private var lastKeyframeRequest: UInt64 = 0
@@ -114,6 +124,12 @@ public final class Consumer: @unchecked Sendable {
         }
         self.paused = paused
         self.waitingForKeyframe = producer.kind == .video
+        var vp8 = [Bool](repeating: false, count: 128)
+        for codec in producer.parameters.codecs where codec.codecName.lowercased() == "vp8" && codec.payloadType < 128 {
+            vp8[Int(codec.payloadType)] = true
+        }
+        self.vp8PayloadTypes = vp8
+        self.pictureMunger = producer.streams.count > 1 && vp8.contains(true) ? VP8PictureMunger() : nil
     }
 
     // MARK: Public API
@@ -146,27 +162,30 @@ public final class Consumer: @unchecked Sendable {
         }
     }
 
-    /// Which producer encoding to forward (simulcast: index into the producer's encodings). The
-    /// switch happens at the next keyframe of that encoding, which is requested now.
-    public func setPreferredEncoding(_ index: Int) async {
+    /// Which simulcast encoding to forward (see ``LayerPreference``). A switch happens at the next
+    /// keyframe of the new encoding, which is requested now; the preference is re-applied as the
+    /// publisher's encodings start and stop. No effect on a producer with one encoding.
+    public func setLayerPreference(_ preference: LayerPreference) async {
         _ = await transport.worker.eventLoop.runOnLoop { () -> Bool in
-            guard let producer = self.producer, producer.streams.indices.contains(index), index != self.selectedStream
-            else { return true }
-            self.pendingStream = index
-            producer.requestKeyframe(streamIndex: index, nowNanoseconds: monotonicNanoseconds())
+            self.preference = preference
+            self.updateLayer(nowNanoseconds: monotonicNanoseconds())
             return true
         }
     }
 
     public func stats() async -> ConsumerStats {
         await transport.worker.eventLoop.runOnLoop { () -> ConsumerStats in
-            ConsumerStats(
+            let streams = self.producer?.streams ?? []
+            return ConsumerStats(
                 packetsSent: self.packetsSent, bytesSent: self.bytesSent, nacksReceived: self.nacksReceived,
                 retransmissionsSent: self.retransmissionsSent, keyframeRequestsReceived: self.keyframeRequestsReceived,
-                paused: self.paused, waitingForKeyframe: self.waitingForKeyframe)
+                paused: self.paused, waitingForKeyframe: self.waitingForKeyframe,
+                rid: streams.indices.contains(self.selectedStream) ? streams[self.selectedStream].rid : nil,
+                switchingToRID: self.pendingStream.flatMap { streams.indices.contains($0) ? streams[$0].rid : nil },
+                preference: self.preference)
         } ?? ConsumerStats(
             packetsSent: 0, bytesSent: 0, nacksReceived: 0, retransmissionsSent: 0, keyframeRequestsReceived: 0,
-            paused: true, waitingForKeyframe: false)
+            paused: true, waitingForKeyframe: false, rid: nil, switchingToRID: nil, preference: .highest)
     }
 
     public func close() async {
@@ -181,7 +200,31 @@ public final class Consumer: @unchecked Sendable {
     private var pendingStream: Int?
 
     func start(nowNanoseconds now: UInt64) {
+        updateLayer(nowNanoseconds: now)
         if !paused { requestKeyframe(nowNanoseconds: now) }
+    }
+
+    /// Simulcast: moves towards the encoding the preference picks among the active ones. Before
+    /// anything was forwarded (or while waiting for a keyframe anyway) the choice is immediate;
+    /// otherwise the current encoding is forwarded until the new one's keyframe arrives.
+    func updateLayer(nowNanoseconds now: UInt64) {
+        guard let producer, producer.streams.count > 1, !closed,
+            let target = producer.preferredStream(for: preference, nowNanoseconds: now)
+        else { return }
+        if target == selectedStream {
+            pendingStream = nil
+            return
+        }
+        guard target != pendingStream else { return }
+        if waitingForKeyframe {
+            selectedStream = target
+            pendingStream = nil
+        } else {
+            pendingStream = target
+        }
+        guard !paused else { return }
+        lastKeyframeRequest = now
+        producer.requestKeyframe(streamIndex: target, nowNanoseconds: now)
     }
 
     func transportConnected(nowNanoseconds now: UInt64) {
@@ -203,9 +246,12 @@ public final class Consumer: @unchecked Sendable {
         producer?.requestKeyframe(streamIndex: pendingStream ?? selectedStream, nowNanoseconds: now)
     }
 
-    /// The RTCP timer: a consumer still waiting for a keyframe asks again every second.
+    /// The RTCP timer: simulcast layer selection, and a consumer still waiting for a keyframe
+    /// (to start, or to switch encodings) asks again every second.
     func rerequestKeyframe(nowNanoseconds now: UInt64) {
-        guard waitingForKeyframe, !paused, !closed, now &- lastKeyframeRequest >= 1_000_000_000 else { return }
+        updateLayer(nowNanoseconds: now)
+        guard waitingForKeyframe || pendingStream != nil, !paused, !closed, now &- lastKeyframeRequest >= 1_000_000_000
+        else { return }
         requestKeyframe(nowNanoseconds: now)
     }
 
@@ -219,11 +265,13 @@ public final class Consumer: @unchecked Sendable {
     /// The forwarding hot path: gate, rewrite, keep for NACKs, protect, send. Returns whether the
     /// packet was sent.
     func forward(_ packet: RTPPacket, streamIndex: Int, isKeyframe: Bool, arrivalNanoseconds arrival: UInt64) -> Bool {
-        if let pendingStream, streamIndex == pendingStream, isKeyframe {
-            // Simulcast switch at a keyframe of the target encoding; the munger sees a new SSRC.
+        if let pendingStream, streamIndex == pendingStream, isKeyframe, !paused {
+            // Simulcast switch at a keyframe of the target encoding: a new segment.
             selectedStream = pendingStream
             self.pendingStream = nil
             waitingForKeyframe = false
+            munger.markSwitch()
+            pictureMunger?.markSwitch()
         }
         // Nothing can be sent before DTLS-SRTP is up; in particular a keyframe must not be taken
         // as the start while it cannot reach the subscriber (the 1 s re-request asks again).
@@ -234,6 +282,7 @@ public final class Consumer: @unchecked Sendable {
             guard isKeyframe else { return false }
             waitingForKeyframe = false
             munger.markSwitch()
+            pictureMunger?.markSwitch()
         }
         guard let output = munger.rewrite(
             ssrc: packet.ssrc, sequenceNumber: packet.sequenceNumber, timestamp: packet.timestamp,
@@ -244,8 +293,10 @@ public final class Consumer: @unchecked Sendable {
         buffer.writeImmutableBuffer(packet.buffer)
         let transportSequence = transport.transportSequence
         if transportCCID != 0 { transport.transportSequence &+= 1 }
+        let munges = pictureMunger != nil && vp8PayloadTypes[Int(packet.payloadType)]
         let rewritten = buffer.withUnsafeMutableReadableBytes { bytes in
-            EgressRewriter.rewrite(
+            if munges { pictureMunger?.rewrite(bytes, payloadOffset: packet.payloadOffset) }
+            return EgressRewriter.rewrite(
                 bytes, ssrc: ssrc, sequenceNumber: output.sequenceNumber, timestamp: output.timestamp,
                 payloadType: payloadType, extensionMap: extensionMap, transportCCID: transportCCID,
                 transportSequence: transportSequence)

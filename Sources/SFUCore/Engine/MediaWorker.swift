@@ -24,7 +24,8 @@ public final class MediaWorker: @unchecked Sendable {
         public var dtlsHandshakeTimeout: TimeAmount
         /// Slots of each video consumer's retransmission ring (rounded to a power of two).
         public var retransmissionSlots: Int
-        /// How often routers run their RTCP timer (keyframe-request release); reports go out every
+        /// How often routers run their RTCP timer (keyframe-request release, simulcast layer
+        /// selection, transport-wide CC feedback to publishers); reports go out every
         /// `reportInterval`.
         public var rtcpTickInterval: TimeAmount
         public var reportInterval: TimeAmount
@@ -33,7 +34,7 @@ public final class MediaWorker: @unchecked Sendable {
             host: String = "0.0.0.0", port: Int = 0, announcedIPs: [String] = [],
             ice: ICEUDPHandler<WebRTCTransport>.Configuration = .init(), udp: ICEUDPBootstrap.Options = .init(),
             dtlsInitialRetransmissionTimeout: TimeAmount = .seconds(1), dtlsHandshakeTimeout: TimeAmount = .seconds(30),
-            retransmissionSlots: Int = 512, rtcpTickInterval: TimeAmount = .milliseconds(200),
+            retransmissionSlots: Int = 512, rtcpTickInterval: TimeAmount = .milliseconds(100),
             reportInterval: TimeAmount = .seconds(1)
         ) {
             self.host = host

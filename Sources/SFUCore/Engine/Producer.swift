@@ -14,6 +14,12 @@ public struct RTPStreamStats: Hashable, Sendable {
     public var keyframesReceived: UInt64
     /// Keyframe requests (PLI/FIR) sent to the publisher for this stream, after throttling.
     public var keyframeRequestsSent: UInt64
+    /// Media arrived in the last ``Producer/activityTimeout`` (a simulcast encoding the publisher
+    /// stopped, for lack of bandwidth or CPU, is inactive).
+    public var active: Bool
+    /// The picture size of the last keyframe (VP8, VP9), when known.
+    public var width: Int?
+    public var height: Int?
 }
 
 /// One encoding of a producer: its SSRCs once known, receive state and keyframe-request throttle.
@@ -26,6 +32,15 @@ final class ProducerStream {
     var firSequence: UInt8 = 0
     let counters: StreamCounters
     let clockRate: UInt32
+    /// When the last packet with a payload arrived (0: never). Padding-only packets do not count.
+    var lastMediaNanoseconds: UInt64 = 0
+    /// The last keyframe's picture size (0: unknown).
+    var width = 0
+    var height = 0
+
+    func isActive(nowNanoseconds now: UInt64) -> Bool {
+        lastMediaNanoseconds != 0 && now &- lastMediaNanoseconds < Producer.activityTimeout
+    }
 
     init(encoding: RTPEncodingParameters, clockRate: UInt32, kind: MediaKind) {
         rid = encoding.rid
@@ -126,15 +141,21 @@ public final class Producer: @unchecked Sendable {
     /// Receive statistics per encoding (streams whose SSRC is not known yet are left out).
     public func stats() async -> [RTPStreamStats] {
         await router.eventLoop.runOnLoop { () -> [RTPStreamStats] in
-            self.streams.compactMap { stream in
+            let now = monotonicNanoseconds()
+            return self.streams.compactMap { stream in
                 guard let recv = stream.recv else { return nil }
                 return RTPStreamStats(
                     ssrc: recv.ssrc, rid: recv.rid, packetsReceived: recv.packetsReceived,
                     bytesReceived: recv.bytesReceived, packetsLost: recv.packetsLost, jitter: recv.jitter,
-                    keyframesReceived: recv.keyframesReceived, keyframeRequestsSent: stream.throttle.sent)
+                    keyframesReceived: recv.keyframesReceived, keyframeRequestsSent: stream.throttle.sent,
+                    active: stream.isActive(nowNanoseconds: now), width: stream.width > 0 ? stream.width : nil,
+                    height: stream.height > 0 ? stream.height : nil)
             }
         } ?? []
     }
+
+    /// The encodings' rids in the producer's order (simulcast; one `nil` for a single stream).
+    public var rids: [String?] { parameters.encodings.isEmpty ? [nil] : parameters.encodings.map(\.rid) }
 
     /// Closes the producer and all its consumers.
     public func close() async {
@@ -192,7 +213,14 @@ public final class Producer: @unchecked Sendable {
             return false
         }
         stream.counters.record(bytes: packet.encodedSize)
-        if isKeyframe { stream.throttle.keyframeReceived() }
+        if packet.payloadLength > 0 { stream.lastMediaNanoseconds = arrival }
+        if isKeyframe {
+            stream.throttle.keyframeReceived()
+            if let size = videoCodecs[codec]?.keyframeResolution(payload: packet.payload) {
+                stream.width = size.width
+                stream.height = size.height
+            }
+        }
         // RFC 6464 §3: the low 7 bits are the level in -dBov (127 = silence).
         if audioLevelID != 0, let level = packet.extensionInteger(id: audioLevelID, as: UInt8.self),
             loudnessPackets < UInt32.max / 128
@@ -207,6 +235,57 @@ public final class Producer: @unchecked Sendable {
             }
         }
         return sent
+    }
+
+    // MARK: Simulcast layers
+
+    /// A stream that sent no media for this long is inactive (1.5 s: longer than a keyframe
+    /// interval's worth of frame gaps at low frame rates, short enough to follow a stopped layer).
+    static let activityTimeout: UInt64 = 1_500_000_000
+
+    /// Whether stream `a` is a smaller picture than stream `b`: by the keyframe sizes when both are
+    /// known, else by position (encodings are listed smallest first, as browsers' `sendEncodings`
+    /// are by every SFU client library, and as mediasoup assumes).
+    func isSmaller(_ a: Int, than b: Int) -> Bool {
+        let pixelsA = streams[a].width * streams[a].height
+        let pixelsB = streams[b].width * streams[b].height
+        if pixelsA > 0, pixelsB > 0, pixelsA != pixelsB { return pixelsA < pixelsB }
+        return a < b
+    }
+
+    /// The position of stream `index` from the smallest (0) to the largest.
+    func sizePosition(_ index: Int) -> Int {
+        var position = 0
+        for other in streams.indices where other != index && isSmaller(other, than: index) { position += 1 }
+        return position
+    }
+
+    /// The stream a consumer with `preference` should forward now: the largest active stream the
+    /// preference allows, else the smallest active one; `nil` when no stream is active. No
+    /// allocation (a handful of streams, compared pairwise).
+    func preferredStream(for preference: LayerPreference, nowNanoseconds now: UInt64) -> Int? {
+        var best: Int?
+        var smallest: Int?
+        for index in streams.indices where streams[index].isActive(nowNanoseconds: now) {
+            if smallest.map({ isSmaller(index, than: $0) }) ?? true { smallest = index }
+            guard allows(preference, index) else { continue }
+            if best.map({ isSmaller($0, than: index) }) ?? true { best = index }
+        }
+        return best ?? smallest
+    }
+
+    private func allows(_ preference: LayerPreference, _ index: Int) -> Bool {
+        switch preference {
+        case .highest:
+            return true
+        case .position(let maximum):
+            return sizePosition(index) <= maximum
+        case .maxSize(let width, let height):
+            let stream = streams[index]
+            // A stream of unknown size fits only as the smallest one.
+            guard stream.width > 0, stream.height > 0 else { return sizePosition(index) == 0 }
+            return stream.width <= width && stream.height <= height
+        }
     }
 
     // MARK: Keyframe requests

@@ -87,7 +87,10 @@ public final class Router: @unchecked Sendable {
     /// The RTCP timer (also called directly by tests with a manual clock).
     func tick(nowNanoseconds now: UInt64) {
         for producer in producers.values { producer.releasePendingKeyframeRequests(nowNanoseconds: now) }
-        for transport in transports.values { transport.rerequestKeyframes(nowNanoseconds: now) }
+        for transport in transports.values {
+            transport.rerequestKeyframes(nowNanoseconds: now)
+            transport.sendTransportFeedback()
+        }
         let interval = UInt64(max(worker.configuration.reportInterval.nanoseconds, 1))
         if now &- lastReport >= interval {
             lastReport = now

@@ -20,6 +20,8 @@ final class SFUMetrics {
     /// `commucat_sfu_retransmissions_total{result}`.
     let retransmitted: Counter
     let retransmissionMissing: Counter
+    /// `commucat_sfu_transport_feedback_total`: transport-wide CC feedback packets sent to publishers.
+    let transportFeedbackSent: Counter
     private let dropped: [Counter]
     private var srtpFailures: [String: Counter] = [:]
 
@@ -32,6 +34,7 @@ final class SFUMetrics {
         keyframeRequestsSent = Counter(label: "commucat_sfu_plis_total", dimensions: [("direction", "to_producer")])
         retransmitted = Counter(label: "commucat_sfu_retransmissions_total", dimensions: [("result", "sent")])
         retransmissionMissing = Counter(label: "commucat_sfu_retransmissions_total", dimensions: [("result", "missing")])
+        transportFeedbackSent = Counter(label: "commucat_sfu_transport_feedback_total")
         dropped = SFUDropReason.allCases.map {
             Counter(label: "commucat_sfu_dropped_packets_total", dimensions: [("reason", $0.rawValue)])
         }

@@ -66,6 +66,9 @@ public final class WebRTCTransport: ICESessionDelegate, @unchecked Sendable {
     private var consumersBySSRC: [UInt32: Consumer] = [:]
     /// Transport-wide sequence numbers of our outgoing packets (transport-cc extension rewrite).
     var transportSequence: UInt16 = 0
+    /// The publisher's transport-cc extension id (0: none) and the arrivals fed back to it.
+    private(set) var transportCCID: UInt8 = 0
+    var transportCC: TransportCCRecorder?
     /// Tests and the benchmark: datagrams go here instead of the socket.
     var outputTap: ((ByteBuffer) -> Void)?
     /// DTLS datagrams that arrived before the peer's fingerprints (see `iceSession(_:didReceive:…)`).
@@ -228,6 +231,11 @@ public final class WebRTCTransport: ICESessionDelegate, @unchecked Sendable {
     func produceOnLoop(kind: MediaKind, parameters: RTPParameters) throws(SFUError) -> Producer {
         guard isOpen, !router.closed else { throw SFUError(.closed, detail: "transport") }
         let producer = try Producer(kind: kind, parameters: parameters, transport: self)
+        // One BUNDLE transport has one extension map: the first producer's id serves them all.
+        if transportCC == nil, let id = parameters.extensionID(RTPHeaderExtensionURI.transportWideCC), id != 0 {
+            transportCCID = id
+            transportCC = TransportCCRecorder(epochNanoseconds: monotonicNanoseconds())
+        }
         for (index, stream) in producer.streams.enumerated() {
             for (ssrc, isRTX) in [(stream.ssrc, false), (stream.rtxSSRC, true)] {
                 guard let ssrc else { continue }
@@ -460,6 +468,10 @@ public final class WebRTCTransport: ICESessionDelegate, @unchecked Sendable {
         } catch {
             worker.metrics.drop(.malformedRTP)
             return
+        }
+        // Every authenticated packet counts for congestion control, padding and probes included.
+        if transportCCID != 0, let sequence = packet.extensionInteger(id: transportCCID, as: UInt16.self) {
+            transportCC?.record(sequenceNumber: sequence, arrivalNanoseconds: arrival)
         }
         guard let route = routes[packet.ssrc] ?? bindUnknownSSRC(packet) else {
             worker.metrics.drop(.unknownSSRC)

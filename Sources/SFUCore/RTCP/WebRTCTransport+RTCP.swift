@@ -5,8 +5,10 @@ import SFUWire
 /// throttled keyframe request to the publisher), sender reports from publishers (for our receiver
 /// reports' LSR/DLSR), and the periodic SR/RR we send.
 ///
-/// Received but ignored for now: receiver reports from subscribers (no RTT estimate yet), REMB and
-/// transport-wide CC feedback (parsed by SFUWire, no bandwidth estimation yet), SDES, BYE, APP/XR.
+/// Publishers get transport-wide CC feedback (``TransportCCRecorder``) for their bandwidth
+/// estimation. Received but ignored for now: receiver reports from subscribers (no RTT estimate
+/// yet), REMB and transport-wide CC feedback from subscribers (parsed by SFUWire; the SFU does
+/// not estimate its send bandwidth yet), SDES, BYE, APP/XR.
 extension WebRTCTransport {
     func receiveRTCP(_ datagram: ByteBuffer, arrivalNanoseconds now: UInt64) {
         guard let srtp else {
@@ -100,6 +102,21 @@ extension WebRTCTransport {
             var buffer = allocator.buffer(capacity: 8 + 24 * chunk.count + SRTPSession.maximumTrailerLength)
             RTCPReceiverReport(ssrc: rtcpSSRC, reportBlocks: chunk).write(to: &buffer)
             sendRTCP(&buffer)
+        }
+    }
+
+    /// Transport-wide congestion control feedback for what the publisher sent since the last
+    /// tick (see ``TransportCCRecorder``), after an empty RR as in ``sendKeyframeRequest``.
+    func sendTransportFeedback() {
+        guard srtp != nil, transportCC != nil else { return }
+        let mediaSSRC = producers.values.lazy.compactMap { $0.streams.first?.ssrc }.first ?? 0
+        for _ in 0..<4 {
+            guard let feedback = transportCC?.makeFeedback(senderSSRC: rtcpSSRC, mediaSSRC: mediaSSRC) else { return }
+            var buffer = allocator.buffer(capacity: 8 + feedback.encodedSize + SRTPSession.maximumTrailerLength)
+            RTCPReceiverReport(ssrc: rtcpSSRC).write(to: &buffer)
+            feedback.write(to: &buffer)
+            sendRTCP(&buffer)
+            worker.metrics.transportFeedbackSent.increment()
         }
     }
 

@@ -286,7 +286,6 @@ public actor SFURoomBackend: MediaRoomBackend {
         await consumer.close()
     }
 
-    /// Pauses or resumes every consumer of a track in the room (mute, SPEC §3.3).
     /// What a room participant's subscriber connection sends, per track id (admin listing).
     public func subscriptionStats(_ session: MediaSessionID) async -> [(trackID: String, stats: ConsumerStats)] {
         guard let tracks = rooms[session.room]?.subscribers[session.id]?.tracks else { return [] }
@@ -295,6 +294,15 @@ public actor SFURoomBackend: MediaRoomBackend {
         return out
     }
 
+    /// Which simulcast encoding a participant's subscriber connection forwards of `trackID`
+    /// (`set_quality`). Returns `false` when the connection does not consume that track.
+    public func setLayerPreference(_ session: MediaSessionID, trackID: String, preference: LayerPreference) async -> Bool {
+        guard let consumer = rooms[session.room]?.subscribers[session.id]?.tracks[trackID] else { return false }
+        await consumer.setLayerPreference(preference)
+        return true
+    }
+
+    /// Pauses or resumes every consumer of a track in the room (mute, SPEC §3.3).
     public func setTrackPaused(room: String, trackID: String, paused: Bool) async {
         let consumers = rooms[room]?.subscribers.values.compactMap { $0.tracks[trackID] } ?? []
         for consumer in consumers {
@@ -302,16 +310,15 @@ public actor SFURoomBackend: MediaRoomBackend {
         }
     }
 
-    /// Bytes received so far per published track of `room` (all encodings), keyed by track id.
-    public func trackBytes(room: String) async -> [String: UInt64] {
+    /// The receive statistics of every published track of `room`, one entry per encoding (in the
+    /// producer's order; encodings not heard from yet are left out), keyed by track id.
+    public func trackStreams(room: String) async -> [String: [RTPStreamStats]] {
         guard let publishers = rooms[room]?.publishers else { return [:] }
-        var bytes: [String: UInt64] = [:]
+        var streams: [String: [RTPStreamStats]] = [:]
         for session in publishers.values {
-            for (track, producer) in session.tracks {
-                bytes[track.trackID] = await producer.stats().reduce(0) { $0 + $1.bytesReceived }
-            }
+            for (track, producer) in session.tracks { streams[track.trackID] = await producer.stats() }
         }
-        return bytes
+        return streams
     }
 
     /// The loudness (RFC 6464, 0…127) each publisher of `room` sent since the last call, keyed by

@@ -27,14 +27,23 @@ extension RoomService {
                     trackID: entry.trackID, packetsSent: Int(clamping: entry.stats.packetsSent), bytesSent: Int(clamping: entry.stats.bytesSent),
                     nacksReceived: Int(clamping: entry.stats.nacksReceived), retransmissionsSent: Int(clamping: entry.stats.retransmissionsSent),
                     keyframeRequestsReceived: Int(clamping: entry.stats.keyframeRequestsReceived), paused: entry.stats.paused,
-                    waitingForKeyframe: entry.stats.waitingForKeyframe)
+                    waitingForKeyframe: entry.stats.waitingForKeyframe, layer: entry.stats.rid, switchingTo: entry.stats.switchingToRID)
             }
             participants.append(
                 RoomDetails.Participant(
                     participantID: participant.id, name: participant.name, identity: participant.identity,
                     joinedAt: participant.joinedAt,
-                    tracks: participant.tracks.map {
-                        RoomDetails.Track(trackID: $0.info.trackID, kind: $0.info.kind, muted: $0.info.muted, bitrate: Int($0.bitrate))
+                    tracks: participant.tracks.map { track in
+                        RoomDetails.Track(
+                            trackID: track.info.trackID, kind: track.info.kind, muted: track.info.muted, bitrate: Int(track.bitrate),
+                            layers: track.info.layers.count > 1
+                                ? track.layerStats.compactMap { stats in
+                                    stats.rid.map { rid in
+                                        RoomDetails.Layer(
+                                            rid: rid, active: stats.active, bitrate: Int(track.layerBitrates[rid] ?? 0), width: stats.width,
+                                            height: stats.height, packetsReceived: Int(clamping: stats.packetsReceived))
+                                    }
+                                } : nil)
                     },
                     activeSpeaker: room.speakers.speakers.contains(participant.id), subscriptions: subscriptions))
         }
@@ -64,11 +73,31 @@ public struct RoomDetails: Encodable, Sendable {
         public var muted: Bool
         /// Received bitrate over the last second, bit/s.
         public var bitrate: Int
+        /// Simulcast tracks: each encoding the publisher has sent, in the publisher's order.
+        public var layers: [Layer]?
 
         enum CodingKeys: String, CodingKey {
-            case kind, muted
+            case kind, muted, layers
             case trackID = "track_id"
             case bitrate = "bitrate_bps"
+        }
+    }
+
+    /// One simulcast encoding of a track.
+    public struct Layer: Encodable, Sendable {
+        public var rid: String
+        /// Media arrived in the last 1.5 s.
+        public var active: Bool
+        public var bitrate: Int
+        /// The picture size of its last keyframe (VP8, VP9), when known.
+        public var width: Int?
+        public var height: Int?
+        public var packetsReceived: Int
+
+        enum CodingKeys: String, CodingKey {
+            case rid, active, width, height
+            case bitrate = "bitrate_bps"
+            case packetsReceived = "packets_received"
         }
     }
 
@@ -100,9 +129,13 @@ public struct RoomDetails: Encodable, Sendable {
         public var keyframeRequestsReceived: Int
         public var paused: Bool
         public var waitingForKeyframe: Bool
+        /// Simulcast: the rid of the encoding forwarded, and of the one being switched to.
+        public var layer: String?
+        public var switchingTo: String?
 
         enum CodingKeys: String, CodingKey {
-            case paused
+            case paused, layer
+            case switchingTo = "switching_to"
             case trackID = "track_id"
             case packetsSent = "packets_sent"
             case bytesSent = "bytes_sent"

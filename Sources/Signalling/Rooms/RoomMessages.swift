@@ -16,10 +16,16 @@ struct RoomClientMessage: Decodable, Sendable {
     /// `trickle`: `publisher` or `subscriber`, and the candidate line (ICE-lite: accepted, unused).
     var target: String?
     var candidate: String?
+    /// `set_quality`: `low`, `medium` or `high`, or a largest picture size.
+    var quality: String?
+    var maxWidth: Int?
+    var maxHeight: Int?
 
     enum CodingKeys: String, CodingKey {
-        case type, sdp, muted, target, candidate
+        case type, sdp, muted, target, candidate, quality
         case trackID = "track_id"
+        case maxWidth = "max_width"
+        case maxHeight = "max_height"
     }
 }
 
@@ -28,9 +34,11 @@ struct RoomTrackInfo: Encodable, Hashable, Sendable {
     var trackID: String
     var kind: String
     var muted: Bool
+    /// Simulcast: the rids of the track's encodings, smallest picture first (empty: one encoding).
+    var layers: [String] = []
 
     enum CodingKeys: String, CodingKey {
-        case kind, muted
+        case kind, muted, layers
         case trackID = "track_id"
     }
 }
@@ -57,6 +65,8 @@ enum RoomServerMessage: Sendable {
     case trackPublished(participantID: String, track: RoomTrackInfo)
     case trackUnpublished(participantID: String, trackID: String)
     case trackMuted(participantID: String, trackID: String, muted: Bool)
+    /// `set_quality` was applied: what was asked and the track's layers.
+    case qualitySet(trackID: String, quality: String?, maxWidth: Int?, maxHeight: Int?, layers: [String])
     case publishAnswer(sdp: String, tracks: [RoomTrackInfo])
     case subscriberOffer(sdp: String, version: Int)
     case activeSpeakers([String])
@@ -86,6 +96,14 @@ enum RoomServerMessage: Sendable {
             object = [
                 "type": "track_muted", "participant_id": .string(participantID), "track_id": .string(trackID), "muted": .bool(muted),
             ]
+        case .qualitySet(let trackID, let quality, let maxWidth, let maxHeight, let layers):
+            var members: [String: JSONValue] = [
+                "type": "quality_set", "track_id": .string(trackID), "layers": .array(layers.map(JSONValue.string)),
+            ]
+            if let quality { members["quality"] = .string(quality) }
+            if let maxWidth { members["max_width"] = .number(maxWidth) }
+            if let maxHeight { members["max_height"] = .number(maxHeight) }
+            object = members
         case .publishAnswer(let sdp, let tracks):
             object = ["type": "publish_answer", "sdp": .string(sdp), "tracks": .array(tracks.map(JSONValue.track))]
         case .subscriberOffer(let sdp, let version):
@@ -118,7 +136,9 @@ enum JSONValue: Sendable, ExpressibleByStringLiteral {
     }
 
     static func track(_ track: RoomTrackInfo) -> JSONValue {
-        .object(["track_id": .string(track.trackID), "kind": .string(track.kind), "muted": .bool(track.muted)])
+        var object: [String: JSONValue] = ["track_id": .string(track.trackID), "kind": .string(track.kind), "muted": .bool(track.muted)]
+        if !track.layers.isEmpty { object["layers"] = .array(track.layers.map(JSONValue.string)) }
+        return .object(object)
     }
 
     static func iceServer(_ entry: ICEServerEntry) -> JSONValue {

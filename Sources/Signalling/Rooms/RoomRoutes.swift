@@ -2,6 +2,8 @@ import HTTPTypes
 import HummingbirdWebSocket
 import Logging
 
+import enum SFUCore.LayerPreference
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -167,7 +169,20 @@ public struct RoomRoutes: Sendable {
                 send(.error(code: "bad_message", message: "ice_restart needs \"target\": \"publisher\" or \"subscriber\""))
             }
         case "set_quality":
-            send(.error(code: "not_supported", message: "set_quality needs simulcast, which this server does not forward yet"))
+            let usage = "set_quality needs \"track_id\" and \"quality\" (low, medium, high) or \"max_width\" and \"max_height\""
+            guard let trackID = message.trackID else { send(.error(code: "bad_message", message: usage)); return true }
+            let preference: LayerPreference
+            switch (message.quality, message.maxWidth, message.maxHeight) {
+            case ("low", _, _): preference = .position(0)
+            case ("medium", _, _): preference = .position(1)
+            case ("high", _, _): preference = .highest
+            case (nil, let width?, let height?) where (1...16384).contains(width) && (1...16384).contains(height):
+                preference = .maxSize(width: width, height: height)
+            default:
+                send(.error(code: "bad_message", message: usage))
+                return true
+            }
+            await service.setQuality(room: room, participant: participant, trackID: trackID, preference: preference)
         case "leave":
             send(.left(reason: "leave"))
             return false

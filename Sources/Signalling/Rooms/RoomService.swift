@@ -2,6 +2,9 @@ import ICE
 import Logging
 import SFUWire
 
+import struct SFUCore.RTPStreamStats
+import enum SFUCore.LayerPreference
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -38,6 +41,10 @@ public actor RoomService {
         /// Received bitrate over the last second, and the byte count it was computed from.
         var bitrate: Double = 0
         var lastBytes: UInt64 = 0
+        /// Simulcast: the same per encoding (by rid), with the encodings' last statistics.
+        var layerBitrates: [String: Double] = [:]
+        var lastLayerBytes: [String: UInt64] = [:]
+        var layerStats: [RTPStreamStats] = []
     }
 
     struct Participant {
@@ -61,6 +68,8 @@ public actor RoomService {
         var subscriberLocal: LocalTransportDescription?
         var subscriberOpening: Task<Result<LocalTransportDescription, MediaBackendError>, Never>?
         var sections: [SubscriberSection] = []
+        /// `set_quality` per remote track id, applied to the track's consumer when it is created.
+        var qualities: [String: LayerPreference] = [:]
         var payloadTypes = PayloadTypeTable()
         var offerVersion = 0
         var awaitingAnswer = false
@@ -253,8 +262,12 @@ public actor RoomService {
             await backend.close(session)
             return
         }
-        let tracks = PublishedTrack.tracks(of: offer, participantID: session.id).map { published in
-            Track(info: RoomTrackInfo(trackID: published.trackID, kind: published.kind.rawValue, muted: false), published: published)
+        let tracks = zip(offer.sections, PublishedTrack.tracks(of: offer, participantID: session.id)).map { section, published in
+            let rids = section.encodings.compactMap(\.rid)
+            return Track(
+                info: RoomTrackInfo(
+                    trackID: published.trackID, kind: published.kind.rawValue, muted: false, layers: rids.count > 1 ? rids : []),
+                published: published)
         }
         let answer = SDPAnswerBuilder.publishAnswer(to: offer, local: local, sessionID: UInt64.random(in: 1...UInt64(Int64.max)))
         participant.send(.publishAnswer(sdp: answer.serialized, tracks: tracks.map(\.info)))
@@ -293,6 +306,30 @@ public actor RoomService {
         broadcast(room: room, except: id, .trackMuted(participantID: id, trackID: trackID, muted: muted))
     }
 
+    /// `set_quality`: which simulcast encoding of another participant's track this participant
+    /// receives. Kept per track, so it also holds when the track's consumer is made later.
+    func setQuality(room: String, participant id: String, trackID: String, preference: LayerPreference) async {
+        guard let participant = rooms[room]?.participants[id] else { return }
+        let owner = rooms[room]?.participants.values.first { other in
+            other.id != id && other.tracks.contains { $0.info.trackID == trackID }
+        }
+        guard let track = owner?.tracks.first(where: { $0.info.trackID == trackID }) else {
+            participant.send(.error(code: "unknown_track", message: "no track \(trackID) of another participant in this room"))
+            return
+        }
+        rooms[room]?.participants[id]?.qualities[trackID] = preference
+        _ = await backend.setLayerPreference(participant.subscriberSession, trackID: trackID, preference: preference)
+        let reply: RoomServerMessage
+        switch preference {
+        case .highest: reply = .qualitySet(trackID: trackID, quality: "high", maxWidth: nil, maxHeight: nil, layers: track.info.layers)
+        case .position(0): reply = .qualitySet(trackID: trackID, quality: "low", maxWidth: nil, maxHeight: nil, layers: track.info.layers)
+        case .position: reply = .qualitySet(trackID: trackID, quality: "medium", maxWidth: nil, maxHeight: nil, layers: track.info.layers)
+        case .maxSize(let width, let height):
+            reply = .qualitySet(trackID: trackID, quality: nil, maxWidth: width, maxHeight: height, layers: track.info.layers)
+        }
+        participant.send(reply)
+    }
+
     // MARK: Active speakers
 
     private func startSpeakerDetection() {
@@ -328,16 +365,27 @@ public actor RoomService {
         let elapsed = now - lastBitrateSample
         lastBitrateSample = now
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        func rate(_ total: UInt64, _ last: UInt64) -> Double {
+            seconds > 0 && total >= last ? Double(total - last) * 8 / seconds : 0
+        }
         for room in Array(rooms.keys) {
-            let bytes = await backend.trackBytes(room: room)
+            let streams = await backend.trackStreams(room: room)
             for id in rooms[room]?.order ?? [] {
-                guard let tracks = rooms[room]?.participants[id]?.tracks else { continue }
-                for (index, track) in tracks.enumerated() {
-                    guard let total = bytes[track.info.trackID] else { continue }
-                    let delta = total >= track.lastBytes ? total - track.lastBytes : 0
-                    rooms[room]?.participants[id]?.tracks[index].bitrate = seconds > 0 ? Double(delta) * 8 / seconds : 0
-                    rooms[room]?.participants[id]?.tracks[index].lastBytes = total
+                guard var tracks = rooms[room]?.participants[id]?.tracks else { continue }
+                for index in tracks.indices {
+                    guard let layers = streams[tracks[index].info.trackID] else { continue }
+                    let total = layers.reduce(0) { $0 + $1.bytesReceived }
+                    tracks[index].bitrate = rate(total, tracks[index].lastBytes)
+                    tracks[index].lastBytes = total
+                    tracks[index].layerStats = layers
+                    for layer in layers where tracks[index].info.layers.count > 1 {
+                        guard let rid = layer.rid else { continue }
+                        tracks[index].layerBitrates[rid] = rate(layer.bytesReceived, tracks[index].lastLayerBytes[rid] ?? 0)
+                        tracks[index].lastLayerBytes[rid] = layer.bytesReceived
+                    }
                 }
+                // No suspension since `tracks` was read: nothing else changed them.
+                rooms[room]?.participants[id]?.tracks = tracks
             }
         }
     }
@@ -496,6 +544,9 @@ public actor RoomService {
         rooms[room]?.participants[subscriber]?.sections.append(section)
         rooms[room]?.participants[subscriber]?.needsOffer = true
         if track.info.muted { await backend.setTrackPaused(room: room, trackID: track.info.trackID, paused: true) }
+        if let preference = rooms[room]?.participants[subscriber]?.qualities[track.info.trackID] {
+            _ = await backend.setLayerPreference(participant.subscriberSession, trackID: track.info.trackID, preference: preference)
+        }
     }
 
     /// Ends the sections of `trackIDs` in every participant's subscriber connection.
