@@ -7,10 +7,15 @@ CommuCat server and Chromium both inside it, so nothing can leave the machine. S
 
 1. three pages (alice, bob, carol) open `/?room=R&name=N&autojoin=1`;
 2. each page shows two remote tiles whose video is playing (`framesDecoded` rising in getStats);
-3. a screenshot of alice's page is saved (`--screenshot`);
-4. carol presses Leave; alice and bob drop her tile;
-5. `/rtc` with a garbage token, with a token for another room, and a malformed message on a
-   joined socket each get an `error` message, and alice and bob keep decoding.
+3. each page publishes two simulcast encodings, which the SFU receives (its transport-wide CC
+   feedback lets the browsers' bandwidth estimate open both); alice picks "low" then "high" for
+   bob's tile and the decoded picture size follows;
+4. a screenshot of alice's page is saved (`--screenshot`);
+5. carol presses Leave; alice and bob drop her tile;
+6. `/rtc` with a garbage token, with a token for another room, and a malformed message on a
+   joined socket each get an `error` message, and alice and bob keep decoding;
+7. two pages loaded over HTTPS (`wss://…/rtc` on the TLS listener) and an aiortc client share a
+   room.
 
 Prints one JSON line with the observations and exits 0 when every check passed.
 """
@@ -165,7 +170,12 @@ def dev_token(base, room, name):
         return json.loads(response.read())["token"]
 
 
-async def run(args, base, port_debug):
+async def _width_is(read, width):
+    value = json.loads(await read() or "null")
+    return value if value and value[0] == width else None
+
+
+async def run(args, base, secure_base, port_debug):
     room = "demo"
     names = ["alice", "bob", "carol"]
     observations = {"checks": {}}
@@ -202,6 +212,45 @@ async def run(args, base, port_debug):
         observations["frames_after"] = after
         labels = sorted(t["label"] for t in after[0])
         checks["names_shown"] = labels == ["bob", "carol"]
+
+        # Simulcast: every video track arrives as two active encodings of different sizes.
+        async def layers_flowing():
+            with urllib.request.urlopen(f"{base}/api/rooms/{room}", timeout=10) as response:
+                details = json.loads(response.read())
+            videos = [t for p in details["participants"] for t in p["tracks"] if t["kind"] == "video"]
+            observations["simulcast_layers"] = [t.get("layers") for t in videos]
+            return len(videos) == 3 and all(
+                len(t.get("layers") or []) == 2 and all(layer["active"] for layer in t["layers"])
+                and sorted(layer.get("width") or 0 for layer in t["layers"]) == [320, 640] for t in videos)
+
+        ok, _ = await wait_until(layers_flowing, 30, interval=1)
+        checks["simulcast_two_layers_received"] = ok
+
+        # set_quality through the demo page's quality choice on alice's tile of bob.
+        def bob_tile_js(body):
+            return f"""(() => {{ const t = [...document.querySelectorAll('.tile.remote')].find(t => t.querySelector('.label').textContent.startsWith('bob'));
+              if (!t) return null; {body} }})()"""
+
+        async def choose(level):
+            return await cdp.evaluate(sessions[0], bob_tile_js(
+                f"const s = t.querySelector('select.quality'); if (!s || s.hidden) return 'no choice'; s.value = '{level}'; s.dispatchEvent(new Event('change')); return 'ok';"))
+
+        async def bob_width():
+            return await cdp.evaluate(sessions[0], bob_tile_js("return JSON.stringify([Number(t.dataset.frameWidth || 0), Number(t.dataset.framesDecoded || 0)]);"))
+
+        quality = {"before": json.loads(await bob_width() or "null"), "choose_low": await choose("low")}
+        ok_low, low = await wait_until(lambda: _width_is(bob_width, 320), 20)
+        quality["low"] = low
+        await asyncio.sleep(2)
+        quality["low_later"] = json.loads(await bob_width() or "null")
+        quality["choose_high"] = await choose("high")
+        ok_high, high = await wait_until(lambda: _width_is(bob_width, 640), 20)
+        quality["high"] = high
+        quality["replies"] = json.loads(await cdp.evaluate(sessions[0], "JSON.stringify(commucat.qualitySet)") or "[]")
+        observations["set_quality"] = quality
+        checks["set_quality_low_then_high"] = bool(ok_low and ok_high and quality["low_later"]
+                                                   and quality["low_later"][1] > low[1]
+                                                   and [r.get("quality") for r in quality["replies"]] == ["low", "high"])
 
         # Active speakers: Chromium's fake microphone only beeps 20 ms a second (silence to the
         # detector), so alice talks: her audio track is replaced by a steady tone. Every page must
@@ -330,7 +379,8 @@ async def run(args, base, port_debug):
                 await cdp.call("Target.closeTarget", {"targetId": target["targetId"]})
         mixed = []
         for name in ("dave", "erin"):
-            target = await cdp.call("Target.createTarget", {"url": f"{base}/?room=mixed&name={name}&autojoin=1"})
+            # Over HTTPS: the room socket is wss:// on the TLS listener.
+            target = await cdp.call("Target.createTarget", {"url": f"{secure_base}/?room=mixed&name={name}&autojoin=1"})
             attached = await cdp.call("Target.attachToTarget", {"targetId": target["targetId"], "flatten": True})
             mixed.append(attached["sessionId"])
         await asyncio.sleep(3)
@@ -348,6 +398,9 @@ async def run(args, base, port_debug):
 
         ok, _ = await wait_until(mixed_playing, 25)
         checks["chromium_pages_decode_aiortc"] = ok
+        protocols = [await cdp.evaluate(s, "location.protocol + ' ' + (commucat.ws ? commucat.ws.url.split(':')[0] : '')") for s in mixed]
+        observations["mixed_protocols"] = protocols
+        checks["https_pages_use_wss"] = ok and protocols == ["https: wss", "https: wss"]
         # What the SFU sends each participant of the mixed room (consumer counters), while frank is in it.
         await asyncio.sleep(max(0.0, 12 - (time.monotonic() - mixed_started)))
         with urllib.request.urlopen(f"{base}/api/rooms/mixed", timeout=10) as response:
@@ -391,11 +444,11 @@ def main():
     subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
 
     work = tempfile.mkdtemp(prefix="commucat-rooms-")
-    http_port, media_port, debug_port = free_port(), free_udp_port(), free_port()
+    http_port, https_port, media_port, debug_port = free_port(), free_port(), free_udp_port(), free_port()
     args.secrets = f"{work}/var/secrets.json"
     env = dict(os.environ,
                COMMUCAT_SERVER_DATA_DIR=f"{work}/var", COMMUCAT_HTTP_LISTEN=f"127.0.0.1:{http_port}",
-               COMMUCAT_HTTPS_ENABLED="false", COMMUCAT_MEDIA_UDP_LISTEN=f"127.0.0.1:{media_port}",
+               COMMUCAT_HTTPS_LISTEN=f"127.0.0.1:{https_port}", COMMUCAT_MEDIA_UDP_LISTEN=f"127.0.0.1:{media_port}",
                COMMUCAT_LOG_LEVEL="warning")
     env.pop("COMMUCAT_ADMIN_TOKEN", None)
     server_log = open(f"{work}/server.log", "w")
@@ -404,15 +457,16 @@ def main():
     result = {"ok": False}
     try:
         base = f"http://127.0.0.1:{http_port}"
+        secure_base = f"https://127.0.0.1:{https_port}"
         wait_http(f"{base}/healthz", time.monotonic() + 60)
         chromium = subprocess.Popen(
             [args.chromium, "--headless=new", "--no-sandbox", "--disable-gpu", "--use-fake-device-for-media-stream",
              "--use-fake-ui-for-media-stream", "--autoplay-policy=no-user-gesture-required",
-             "--allow-loopback-in-peer-connection",
+             "--allow-loopback-in-peer-connection", "--ignore-certificate-errors",
              f"--remote-debugging-port={debug_port}", f"--user-data-dir={work}/chromium", "--no-first-run",
              "--disable-background-networking", "--disable-component-update", "--disable-sync", "about:blank"],
             stdout=subprocess.DEVNULL, stderr=open(f"{work}/chromium.log", "w"))
-        observations = asyncio.run(asyncio.wait_for(run(args, base, debug_port), args.timeout + 90))
+        observations = asyncio.run(asyncio.wait_for(run(args, base, secure_base, debug_port), args.timeout + 120))
         result = {"ok": all(observations["checks"].values()), **observations}
     except Exception as error:  # noqa: BLE001 - reported in the JSON line
         result = {"ok": False, "error": f"{type(error).__name__}: {error}"}

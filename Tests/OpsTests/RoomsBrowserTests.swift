@@ -4,7 +4,8 @@ import Testing
 @testable import Ops
 
 /// Multi-party rooms as a person sees them: Debian's headless Chromium opens the demo page three
-/// times (alice, bob, carol) against the real `commucat serve`, all inside a private network
+/// times (alice, bob, carol) against the real `commucat serve` (simulcast, set_quality, then a
+/// room with two HTTPS pages and an aiortc client), all inside a private network
 /// namespace with only loopback (Tests/Interop/rooms_chromium.py). Bounded by the script's own
 /// deadlines and the client's kill timeout.
 extension PeerInteropTests {
@@ -34,7 +35,8 @@ extension PeerInteropTests {
             "garbage_token_refused", "expired_token_refused", "other_room_token_refused", "malformed_message_gets_error", "leave_drops_tile",
             "others_unaffected", "active_speakers_reported", "admin_room_details", "mute_shown_to_others",
             "chromium_pages_decode_aiortc", "socket_drop_resumes_without_leaving",
-            "dropped_participant_kept_then_removed",
+            "dropped_participant_kept_then_removed", "ice_restart_keeps_media", "aiortc_decodes_chromium_pages",
+            "simulcast_two_layers_received", "set_quality_low_then_high", "https_pages_use_wss",
         ] {
             #expect(checks[name] == true, "\(name): \(result.json)")
         }
