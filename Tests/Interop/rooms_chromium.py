@@ -325,7 +325,13 @@ async def run(args, base, secure_base, port_debug):
         first, second = await rtc_first_message(base_ws, f"access_token={token}", send_text="{not json")
         checks["malformed_message_gets_error"] = first.get("type") == "joined" and second is not None \
             and second.get("code") == "bad_message"
-        observations["errors"] = {"malformed": second}
+        first, bad_quality = await rtc_first_message(base_ws, f"access_token={dev_token(base, room, 'prober2')}",
+                                                     send_text='{"type":"set_quality","track_id":"nope","quality":"ultra"}')
+        first, unknown_track = await rtc_first_message(base_ws, f"access_token={dev_token(base, room, 'prober3')}",
+                                                       send_text='{"type":"set_quality","track_id":"nope","quality":"low"}')
+        checks["bad_set_quality_gets_error"] = (bad_quality or {}).get("code") == "bad_message" \
+            and (unknown_track or {}).get("code") == "unknown_track"
+        observations["errors"] = {"malformed": second, "set_quality": [bad_quality, unknown_track]}
 
         # Alice's socket drops: her media keeps flowing, the page resumes within the grace period
         # and nobody sees her leave.

@@ -97,6 +97,35 @@ import Testing
         }
     }
 
+    /// Browsers on `https://` open `wss://…/rtc` over TLS with ALPN http/1.1 (WebSockets do not
+    /// use h2 here): the TLS listener upgrades, with ALPN and without it, and still speaks h2.
+    @Test func theTLSListenerUpgradesWebSockets() async throws {
+        guard let openssl = which("openssl") else {
+            if isCI { Issue.record("openssl is not installed") }
+            return
+        }
+        let data = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: data) }
+        try await withRunningServer(try testConfig(dataDirectory: data)) { _, addresses in
+            let target = "127.0.0.1:\(addresses["https"]?.port ?? 0)"
+            let upgrade = [
+                "GET /rtc?room=r1&access_token=garbage HTTP/1.1", "Host: \(target)", "Upgrade: websocket", "Connection: Upgrade",
+                "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version: 13", "", "",
+            ].joined(separator: "\r\n")
+            for alpn in [["-alpn", "http/1.1"], []] {
+                let result = try await runProcess(
+                    openssl, ["s_client", "-connect", target, "-quiet", "-ign_eof"] + alpn, stdin: upgrade, timeout: .seconds(20))
+                let output = result.stdout + result.stderr
+                #expect(output.contains("HTTP/1.1 101 Switching Protocols"), "ALPN \(alpn): \(output)")
+                #expect(output.contains("s3pPLMBiTxaQ9kYGzzhZRbK+xOo="), "ALPN \(alpn): \(output)")
+                // The room protocol answers the bad token inside the socket, then closes it.
+                #expect(output.contains("token_invalid"), "ALPN \(alpn): \(output)")
+            }
+            let h2 = try await fetch(url(addresses, "https", "/healthz"))
+            #expect(h2.version == .http2 && h2.status == 200)
+        }
+    }
+
     @Test func theDataDirHoldsPrivateFilesOnly() async throws {
         let data = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: data) }

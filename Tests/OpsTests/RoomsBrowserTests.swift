@@ -36,7 +36,7 @@ extension PeerInteropTests {
             "others_unaffected", "active_speakers_reported", "admin_room_details", "mute_shown_to_others",
             "chromium_pages_decode_aiortc", "socket_drop_resumes_without_leaving",
             "dropped_participant_kept_then_removed", "ice_restart_keeps_media", "aiortc_decodes_chromium_pages",
-            "simulcast_two_layers_received", "set_quality_low_then_high", "https_pages_use_wss",
+            "simulcast_two_layers_received", "set_quality_low_then_high", "https_pages_use_wss", "bad_set_quality_gets_error",
         ] {
             #expect(checks[name] == true, "\(name): \(result.json)")
         }

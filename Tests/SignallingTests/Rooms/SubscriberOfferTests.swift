@@ -50,6 +50,16 @@ import Testing
         #expect(text == #"{"type":"error","code":"bad_message","message":"quote \" and\nnewline"}"#)
     }
 
+    @Test func simulcastTracksListTheirLayersAndQualityRepliesEchoTheRequest() {
+        let track = RoomTrackInfo(trackID: "P1-pub1-1", kind: "video", muted: false, layers: ["q", "f"])
+        #expect(RoomServerMessage.trackPublished(participantID: "P1", track: track).json
+            == #"{"type":"track_published","participant_id":"P1","track":{"kind":"video","layers":["q","f"],"muted":false,"track_id":"P1-pub1-1"}}"#)
+        let audio = RoomTrackInfo(trackID: "P1-pub1-0", kind: "audio", muted: false)
+        #expect(!RoomServerMessage.trackPublished(participantID: "P1", track: audio).json.contains("layers"))
+        #expect(RoomServerMessage.qualitySet(trackID: "T", quality: nil, maxWidth: 640, maxHeight: 360, layers: ["q", "f"]).json
+            == #"{"type":"quality_set","layers":["q","f"],"max_height":360,"max_width":640,"track_id":"T"}"#)
+    }
+
     @Test func queryItemsDecodeFormEncoding() {
         let items = RoomRoutes.queryItems("/rtc?access_token=a.b.c&name=Ada+L%C3%B6we&room=r1")
         #expect(items == ["access_token": "a.b.c", "name": "Ada Löwe", "room": "r1"])
