@@ -129,7 +129,8 @@ let package = Package(
         .target(
             name: "Signalling",
             dependencies: [
-                "SFUCore", "SFUWire", "ICE", "CCP", "ConnectCore", "Messaging", "Storage", "Redis", "Ledger", logging, metrics, crypto,
+                "SFUCore", "SFUWire", "Simulcast", "ICE", "CCP", "ConnectCore", "Messaging", "Storage", "Redis", "Ledger", logging,
+                metrics, crypto,
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
@@ -195,7 +196,7 @@ let package = Package(
         .testTarget(
             name: "SFUCoreTests",
             dependencies: [
-                "SFUCore", "SFUWire", "ICE", "COpenSSL", "CSRTP", crypto,
+                "SFUCore", "SFUWire", "Simulcast", "ICE", "COpenSSL", "CSRTP", crypto,
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),

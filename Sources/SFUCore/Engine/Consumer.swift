@@ -1,5 +1,6 @@
 import NIOCore
 import SFUWire
+import Simulcast
 
 /// Send statistics of a consumer.
 public struct ConsumerStats: Hashable, Sendable {

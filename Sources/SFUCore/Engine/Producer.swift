@@ -1,6 +1,7 @@
 import Codecs
 import NIOCore
 import SFUWire
+import Simulcast
 
 /// Receive statistics of one producer stream (one encoding).
 public struct RTPStreamStats: Hashable, Sendable {

@@ -3,6 +3,7 @@ import SFUCore
 import SFUWire
 
 import struct ICE.ICECredentials
+import enum Simulcast.LayerPreference
 
 /// The ``MediaRoomBackend`` of a node: rooms are SFUCore routers on one ``MediaWorker``; a WHIP
 /// session is a transport with one producer per accepted m-section, a WHEP session a transport

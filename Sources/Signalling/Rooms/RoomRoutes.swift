@@ -2,7 +2,7 @@ import HTTPTypes
 import HummingbirdWebSocket
 import Logging
 
-import enum SFUCore.LayerPreference
+import enum Simulcast.LayerPreference
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials

@@ -3,7 +3,7 @@ import Logging
 import SFUWire
 
 import struct SFUCore.RTPStreamStats
-import enum SFUCore.LayerPreference
+import enum Simulcast.LayerPreference
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials

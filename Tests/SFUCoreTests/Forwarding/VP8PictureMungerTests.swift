@@ -1,6 +1,6 @@
 import Testing
 
-@testable import SFUCore
+import Simulcast
 
 @Suite("VP8PictureMunger")
 struct VP8PictureMungerTests {

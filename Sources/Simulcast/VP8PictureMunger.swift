@@ -5,7 +5,9 @@
 /// a new segment continues at the last output + 1. mediasoup and LiveKit do the same.
 ///
 /// Pure, in place on the packet's bytes, no allocation. Packets without the fields pass unchanged.
-struct VP8PictureMunger: Hashable, Sendable {
+public struct VP8PictureMunger: Hashable, Sendable {
+    public init() {}
+
     private var switchPending = true
     private var pictureOffset: UInt16 = 0
     private var tl0Offset: UInt8 = 0
@@ -13,14 +15,14 @@ struct VP8PictureMunger: Hashable, Sendable {
     private var lastTL0: UInt8?
 
     /// The next packet starts a new segment (another encoding, or a restart after a pause).
-    mutating func markSwitch() {
+    public mutating func markSwitch() {
         switchPending = true
     }
 
     /// Rewrites the descriptor at `payloadOffset` of the RTP packet in `bytes`. Returns `false`
     /// when the descriptor is truncated (the packet is then left as it was).
     @discardableResult
-    mutating func rewrite(_ bytes: UnsafeMutableRawBufferPointer, payloadOffset: Int) -> Bool {
+    public mutating func rewrite(_ bytes: UnsafeMutableRawBufferPointer, payloadOffset: Int) -> Bool {
         var position = payloadOffset
         guard position < bytes.count else { return false }
         guard bytes[position] & 0x80 != 0 else { return true }  // X = 0: no PictureID, no TL0PICIDX

@@ -1,2 +1,0 @@
-// Simulcast: filled by the issue that owns this module (see docs/ARCHITECTURE.md).
-public enum SimulcastModule {}
