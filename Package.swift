@@ -29,6 +29,7 @@ let package = Package(
         .library(name: "CCP", targets: ["CCP"]),
         .library(name: "Codecs", targets: ["Codecs"]),
         .library(name: "ConnectCore", targets: ["ConnectCore"]),
+        .library(name: "Simulcast", targets: ["Simulcast"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),

@@ -15,6 +15,7 @@ let package = Package(
                 .product(name: "CCP", package: "commucat"),
                 .product(name: "Codecs", package: "commucat"),
                 .product(name: "ConnectCore", package: "commucat"),
+                .product(name: "Simulcast", package: "commucat"),
             ]
         )
     ]

@@ -11,7 +11,8 @@ args=("$@"); [[ ${#args[@]} -gt 0 ]] || args=(--scenario livestream --subscriber
 if [[ ${COMMUCAT_BENCH_IN_NETNS:-} != 1 ]]; then
   command -v janus >/dev/null || scripts/install-deps.sh bench >/dev/null
   command -v janus >/dev/null || { echo "bench-sfu-vs-janus: janus is not installed" >&2; exit 1; }
-  swift build -c release --product commucat --product commucat-bench 2>&1 | tail -n 1
+  # One product per invocation: SwiftPM builds only the last of several --product options.
+  for product in commucat commucat-bench; do swift build -c release --product "$product" 2>&1 | tail -n 1; done
   exec env COMMUCAT_BENCH_IN_NETNS=1 unshare --net "$0" "${args[@]}"
 fi
 

@@ -33,6 +33,7 @@ declare -A corpus=(
   [av1]=Tests/CodecsTests/Fixtures/Payload/corpus/av1
   [dependency-descriptor]=Tests/CodecsTests/Fixtures/Payload/corpus/dependency-descriptor
   [red]=Tests/CodecsTests/Fixtures/Payload/corpus/red
+  [vp8-munger]=Fuzz/Corpus/vp8-munger
 )
 selected=${FUZZ_TARGETS:-${!corpus[*]}}
 for target in $selected; do

@@ -6,6 +6,7 @@ import Codecs
 import ConnectCore
 import Glibc
 import SFUWire
+import Simulcast
 
 let targets: [String: @Sendable (UnsafeRawBufferPointer) -> Void] = [
     "demux": fuzzDemux,
@@ -26,6 +27,7 @@ let targets: [String: @Sendable (UnsafeRawBufferPointer) -> Void] = [
     "av1": fuzzAV1,
     "dependency-descriptor": fuzzDependencyDescriptor,
     "red": fuzzRED,
+    "vp8-munger": fuzzVP8PictureMunger,
 ]
 
 let selected: @Sendable (UnsafeRawBufferPointer) -> Void = {

@@ -61,6 +61,7 @@ public func fuzzVP8(_ bytes: UnsafeRawBufferPointer) {
         _ = try? VP8FrameHeader(frame: rest)
     }
     _ = VideoPayloadCodec.vp8.isKeyframe(payload: input)
+    _ = VideoPayloadCodec.vp8.keyframeResolution(payload: input)
     var depacketizer = VP8Depacketizer()
     runDepacketizer(&depacketizer, bytes)
 }
@@ -78,6 +79,7 @@ public func fuzzVP9(_ bytes: UnsafeRawBufferPointer) {
         _ = try? VP9FrameHeader(frame: rest)
     }
     _ = VideoPayloadCodec.vp9.isKeyframe(payload: input)
+    _ = VideoPayloadCodec.vp9.keyframeResolution(payload: input)
     var depacketizer = VP9Depacketizer()
     runDepacketizer(&depacketizer, bytes)
 }
