@@ -103,7 +103,8 @@ public actor RoomService {
     public let backend: SFURoomBackend
     public let configuration: Configuration
     private let logger: Logger
-    private(set) var rooms: [String: Room] = [:]
+    /// Mutated only by the actor's own files (`RoomService*.swift`).
+    var rooms: [String: Room] = [:]
     private var lastBitrateSample = ContinuousClock.now
     private var speakerTask: Task<Void, Never>?
 
@@ -306,30 +307,6 @@ public actor RoomService {
         broadcast(room: room, except: id, .trackMuted(participantID: id, trackID: trackID, muted: muted))
     }
 
-    /// `set_quality`: which simulcast encoding of another participant's track this participant
-    /// receives. Kept per track, so it also holds when the track's consumer is made later.
-    func setQuality(room: String, participant id: String, trackID: String, preference: LayerPreference) async {
-        guard let participant = rooms[room]?.participants[id] else { return }
-        let owner = rooms[room]?.participants.values.first { other in
-            other.id != id && other.tracks.contains { $0.info.trackID == trackID }
-        }
-        guard let track = owner?.tracks.first(where: { $0.info.trackID == trackID }) else {
-            participant.send(.error(code: "unknown_track", message: "no track \(trackID) of another participant in this room"))
-            return
-        }
-        rooms[room]?.participants[id]?.qualities[trackID] = preference
-        _ = await backend.setLayerPreference(participant.subscriberSession, trackID: trackID, preference: preference)
-        let reply: RoomServerMessage
-        switch preference {
-        case .highest: reply = .qualitySet(trackID: trackID, quality: "high", maxWidth: nil, maxHeight: nil, layers: track.info.layers)
-        case .position(0): reply = .qualitySet(trackID: trackID, quality: "low", maxWidth: nil, maxHeight: nil, layers: track.info.layers)
-        case .position: reply = .qualitySet(trackID: trackID, quality: "medium", maxWidth: nil, maxHeight: nil, layers: track.info.layers)
-        case .maxSize(let width, let height):
-            reply = .qualitySet(trackID: trackID, quality: nil, maxWidth: width, maxHeight: height, layers: track.info.layers)
-        }
-        participant.send(reply)
-    }
-
     // MARK: Active speakers
 
     private func startSpeakerDetection() {
@@ -503,16 +480,6 @@ public actor RoomService {
         negotiate(room: room, participant: id)
     }
 
-    /// `sdp` with every `a=ice-ufrag` and `a=ice-pwd` line replaced.
-    static func replacingICECredentials(in sdp: String, ufrag: String, pwd: String) -> String {
-        let lines = sdp.split(separator: "\r\n", omittingEmptySubsequences: false).map { line -> Substring in
-            if line.hasPrefix("a=ice-ufrag:") { return Substring("a=ice-ufrag:" + ufrag) }
-            if line.hasPrefix("a=ice-pwd:") { return Substring("a=ice-pwd:" + pwd) }
-            return line
-        }
-        return lines.joined(separator: "\r\n")
-    }
-
     /// Adds a section carrying `track` to `subscriber`'s connection (opening it on first use).
     private func addTrack(_ track: Track, publisher: String, to subscriber: String, room: String) async {
         guard let participant = rooms[room]?.participants[subscriber] else { return }
@@ -620,30 +587,4 @@ public actor RoomService {
         }
     }
 
-    /// 128 random bits in hex (the same ids WHIP/WHEP resources get).
-    static func makeSecret() -> String { RandomID.hex128() }
-
-    static func constantTimeEquals(_ lhs: String, _ rhs: String) -> Bool {
-        let a = Array(lhs.utf8)
-        let b = Array(rhs.utf8)
-        guard a.count == b.count else { return false }
-        return zip(a, b).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
-    }
-
-    /// A fresh participant id: 64 random bits in hex.
-    static func makeID() -> String {
-        var generator = SystemRandomNumberGenerator()
-        let text = String(generator.next() as UInt64, radix: 16)
-        return "P" + String(repeating: "0", count: 16 - text.count) + text
-    }
-}
-
-/// A refusal on `/rtc`: a stable code and a message for people.
-struct RoomError: Error, Sendable {
-    var code: String
-    var message: String
-    init(_ code: String, _ message: String) {
-        self.code = code
-        self.message = message
-    }
 }
