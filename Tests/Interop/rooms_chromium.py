@@ -43,6 +43,18 @@ def free_port():
         return s.getsockname()[1]
 
 
+def free_ports(count):
+    """`count` different free TCP ports: every socket stays bound until all are picked."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
+
+
 def free_udp_port():
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -450,7 +462,7 @@ def main():
     subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
 
     work = tempfile.mkdtemp(prefix="commucat-rooms-")
-    http_port, https_port, media_port, debug_port = free_port(), free_port(), free_udp_port(), free_port()
+    (http_port, https_port, debug_port), media_port = free_ports(3), free_udp_port()
     args.secrets = f"{work}/var/secrets.json"
     env = dict(os.environ,
                COMMUCAT_SERVER_DATA_DIR=f"{work}/var", COMMUCAT_HTTP_LISTEN=f"127.0.0.1:{http_port}",

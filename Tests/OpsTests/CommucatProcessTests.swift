@@ -15,9 +15,10 @@ import Testing
     static func environment(data: URL, extra: [String: String] = [:]) throws -> [String: String] {
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("COMMUCAT_") || $0.key.hasPrefix("COMMUCAT_TEST") }
         env["COMMUCAT_SERVER_DATA_DIR"] = data.path
-        env["COMMUCAT_HTTP_LISTEN"] = "127.0.0.1:\(try freePort())"
-        env["COMMUCAT_HTTPS_LISTEN"] = "127.0.0.1:\(try freePort())"
-        env["COMMUCAT_MEDIA_UDP_LISTEN"] = "127.0.0.1:\(try freePort())"
+        let ports = try freePorts(3)
+        env["COMMUCAT_HTTP_LISTEN"] = "127.0.0.1:\(ports[0])"
+        env["COMMUCAT_HTTPS_LISTEN"] = "127.0.0.1:\(ports[1])"
+        env["COMMUCAT_MEDIA_UDP_LISTEN"] = "127.0.0.1:\(ports[2])"
         env.merge(extra) { _, new in new }
         return env
     }
@@ -245,19 +246,33 @@ import Testing
 
 /// A free TCP port on 127.0.0.1 (bound and released; good enough for tests).
 func freePort() throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    _ = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    try freePorts(1)[0]
+}
+
+/// `count` different free TCP ports on loopback: every socket stays bound until all are picked,
+/// so the kernel cannot hand out one port twice (it did, once: http.listen and https.listen
+/// collided in CI).
+func freePorts(_ count: Int) throws -> [Int] {
+    var sockets: [Int32] = []
+    defer { for fd in sockets { close(fd) } }
+    var ports: [Int] = []
+    for _ in 0..<count {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw POSIXError(.EMFILE) }
+        sockets.append(fd)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        _ = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        ports.append(Int(UInt16(bigEndian: address.sin_port)))
     }
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-    }
-    return Int(UInt16(bigEndian: address.sin_port))
+    return ports
 }
 
 /// A `commucat serve` child process whose output is collected.
