@@ -15,7 +15,6 @@ public struct ConsumerStats: Hashable, Sendable {
     /// at its next keyframe, if any.
     public var rid: String?
     public var switchingToRID: String?
-    public var preference: LayerPreference
 }
 
 /// A subscriber's copy of a producer's track (mediasoup's `Consumer`), sent on the subscriber's
@@ -182,11 +181,10 @@ public final class Consumer: @unchecked Sendable {
                 retransmissionsSent: self.retransmissionsSent, keyframeRequestsReceived: self.keyframeRequestsReceived,
                 paused: self.paused, waitingForKeyframe: self.waitingForKeyframe,
                 rid: streams.indices.contains(self.selectedStream) ? streams[self.selectedStream].rid : nil,
-                switchingToRID: self.pendingStream.flatMap { streams.indices.contains($0) ? streams[$0].rid : nil },
-                preference: self.preference)
+                switchingToRID: self.pendingStream.flatMap { streams.indices.contains($0) ? streams[$0].rid : nil })
         } ?? ConsumerStats(
             packetsSent: 0, bytesSent: 0, nacksReceived: 0, retransmissionsSent: 0, keyframeRequestsReceived: 0,
-            paused: true, waitingForKeyframe: false, rid: nil, switchingToRID: nil, preference: .highest)
+            paused: true, waitingForKeyframe: false, rid: nil, switchingToRID: nil)
     }
 
     public func close() async {

@@ -155,9 +155,6 @@ public final class Producer: @unchecked Sendable {
         } ?? []
     }
 
-    /// The encodings' rids in the producer's order (simulcast; one `nil` for a single stream).
-    public var rids: [String?] { parameters.encodings.isEmpty ? [nil] : parameters.encodings.map(\.rid) }
-
     /// Closes the producer and all its consumers.
     public func close() async {
         _ = await router.eventLoop.runOnLoop { () -> Bool in

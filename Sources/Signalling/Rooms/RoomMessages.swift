@@ -1,5 +1,7 @@
 import ICE
 
+import enum Simulcast.LayerPreference
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -66,7 +68,7 @@ enum RoomServerMessage: Sendable {
     case trackUnpublished(participantID: String, trackID: String)
     case trackMuted(participantID: String, trackID: String, muted: Bool)
     /// `set_quality` was applied: what was asked and the track's layers.
-    case qualitySet(trackID: String, quality: String?, maxWidth: Int?, maxHeight: Int?, layers: [String])
+    case qualitySet(trackID: String, preference: LayerPreference, layers: [String])
     case publishAnswer(sdp: String, tracks: [RoomTrackInfo])
     case subscriberOffer(sdp: String, version: Int)
     case activeSpeakers([String])
@@ -96,13 +98,16 @@ enum RoomServerMessage: Sendable {
             object = [
                 "type": "track_muted", "participant_id": .string(participantID), "track_id": .string(trackID), "muted": .bool(muted),
             ]
-        case .qualitySet(let trackID, let quality, let maxWidth, let maxHeight, let layers):
+        case .qualitySet(let trackID, let preference, let layers):
             var members: [String: JSONValue] = [
                 "type": "quality_set", "track_id": .string(trackID), "layers": .array(layers.map(JSONValue.string)),
             ]
-            if let quality { members["quality"] = .string(quality) }
-            if let maxWidth { members["max_width"] = .number(maxWidth) }
-            if let maxHeight { members["max_height"] = .number(maxHeight) }
+            if case .maxSize(let width, let height) = preference {
+                members["max_width"] = .number(width)
+                members["max_height"] = .number(height)
+            } else if let quality = preference.quality {
+                members["quality"] = .string(quality)
+            }
             object = members
         case .publishAnswer(let sdp, let tracks):
             object = ["type": "publish_answer", "sdp": .string(sdp), "tracks": .array(tracks.map(JSONValue.track))]
@@ -166,5 +171,27 @@ enum JSONValue: Sendable, ExpressibleByStringLiteral {
         var out = ""
         MediaHTTP.appendJSONString(value, to: &out)
         return out
+    }
+}
+
+/// `set_quality`'s names for the preferences, both ways (`medium`: at most the second smallest).
+extension LayerPreference {
+    init?(quality: String) {
+        switch quality {
+        case "low": self = .position(0)
+        case "medium": self = .position(1)
+        case "high": self = .highest
+        default: return nil
+        }
+    }
+
+    /// The name of a quality preference; `nil` for a size.
+    var quality: String? {
+        switch self {
+        case .highest: return "high"
+        case .position(0): return "low"
+        case .position: return "medium"
+        case .maxSize: return nil
+        }
     }
 }

@@ -172,10 +172,8 @@ public struct RoomRoutes: Sendable {
             let usage = "set_quality needs \"track_id\" and \"quality\" (low, medium, high) or \"max_width\" and \"max_height\""
             guard let trackID = message.trackID else { send(.error(code: "bad_message", message: usage)); return true }
             let preference: LayerPreference
-            switch (message.quality, message.maxWidth, message.maxHeight) {
-            case ("low", _, _): preference = .position(0)
-            case ("medium", _, _): preference = .position(1)
-            case ("high", _, _): preference = .highest
+            switch (message.quality.map(LayerPreference.init(quality:)), message.maxWidth, message.maxHeight) {
+            case (let named??, _, _): preference = named
             case (nil, let width?, let height?) where (1...16384).contains(width) && (1...16384).contains(height):
                 preference = .maxSize(width: width, height: height)
             default:

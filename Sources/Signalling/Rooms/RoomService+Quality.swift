@@ -4,7 +4,8 @@ extension RoomService {
     // MARK: Simulcast
 
     /// `set_quality`: which simulcast encoding of another participant's track this participant
-    /// receives. Kept per track, so it also holds when the track's consumer is made later.
+    /// receives. Kept per track (until the track ends), so it also holds when the request came
+    /// before the track's consumer was made.
     func setQuality(room: String, participant id: String, trackID: String, preference: LayerPreference) async {
         guard let participant = rooms[room]?.participants[id] else { return }
         let owner = rooms[room]?.participants.values.first { other in
@@ -16,14 +17,6 @@ extension RoomService {
         }
         rooms[room]?.participants[id]?.qualities[trackID] = preference
         _ = await backend.setLayerPreference(participant.subscriberSession, trackID: trackID, preference: preference)
-        let reply: RoomServerMessage
-        switch preference {
-        case .highest: reply = .qualitySet(trackID: trackID, quality: "high", maxWidth: nil, maxHeight: nil, layers: track.info.layers)
-        case .position(0): reply = .qualitySet(trackID: trackID, quality: "low", maxWidth: nil, maxHeight: nil, layers: track.info.layers)
-        case .position: reply = .qualitySet(trackID: trackID, quality: "medium", maxWidth: nil, maxHeight: nil, layers: track.info.layers)
-        case .maxSize(let width, let height):
-            reply = .qualitySet(trackID: trackID, quality: nil, maxWidth: width, maxHeight: height, layers: track.info.layers)
-        }
-        participant.send(reply)
+        participant.send(.qualitySet(trackID: trackID, preference: preference, layers: track.info.layers))
     }
 }

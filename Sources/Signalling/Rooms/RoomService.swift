@@ -521,6 +521,7 @@ public actor RoomService {
         guard !trackIDs.isEmpty else { return }
         for id in rooms[room]?.order ?? [] {
             guard let participant = rooms[room]?.participants[id] else { continue }
+            for trackID in trackIDs { rooms[room]?.participants[id]?.qualities[trackID] = nil }
             for (index, section) in participant.sections.enumerated() where section.active && trackIDs.contains(section.trackID) {
                 await backend.stopConsuming(participant.subscriberSession, trackID: section.trackID)
                 rooms[room]?.participants[id]?.sections[index].active = false

@@ -56,7 +56,7 @@ import Testing
             == #"{"type":"track_published","participant_id":"P1","track":{"kind":"video","layers":["q","f"],"muted":false,"track_id":"P1-pub1-1"}}"#)
         let audio = RoomTrackInfo(trackID: "P1-pub1-0", kind: "audio", muted: false)
         #expect(!RoomServerMessage.trackPublished(participantID: "P1", track: audio).json.contains("layers"))
-        #expect(RoomServerMessage.qualitySet(trackID: "T", quality: nil, maxWidth: 640, maxHeight: 360, layers: ["q", "f"]).json
+        #expect(RoomServerMessage.qualitySet(trackID: "T", preference: .maxSize(width: 640, height: 360), layers: ["q", "f"]).json
             == #"{"type":"quality_set","layers":["q","f"],"max_height":360,"max_width":640,"track_id":"T"}"#)
     }
 
