@@ -97,6 +97,20 @@ public struct CommuCatConfig: Sendable {
     /// `limits.pair_create_per_minute`: pairing codes created per user per minute.
     public var pairCreatePerMinute = 20
 
+    // security (listeners)
+    /// `limits.connections_per_ip`: open HTTP(S) connections of one client address, both listeners together.
+    public var connectionsPerIP = 64
+    /// `limits.max_connections`: open HTTP(S) connections in total, both listeners together.
+    public var maxConnections = 4096
+    /// `limits.header_timeout`: an HTTP/1 connection must complete each request head this soon
+    /// (after it opens, or after the first byte of a keep-alive request).
+    public var headerTimeout: Duration = .seconds(10)
+    /// `limits.tls_handshake_timeout`: an HTTPS connection must complete TLS and ALPN this soon after opening.
+    public var tlsHandshakeTimeout: Duration = .seconds(10)
+    /// `limits.http_idle_timeout`: a keep-alive HTTP/1 connection or an HTTP/2 connection without
+    /// open streams closes after this long idle (WebSockets and streaming responses are not idle).
+    public var httpIdleTimeout: Duration = .seconds(60)
+
     /// Where the embedded defaults came from when no file was given.
     public private(set) var sourceFile: String?
 
@@ -119,6 +133,9 @@ public struct CommuCatConfig: Sendable {
         "ledger.mode", "ledger.path", "ledger.max_bytes",
         "limits.relay_ttl", "limits.max_body_bytes", "limits.shutdown_grace", "limits.keepalive_interval",
         "limits.connect_per_minute", "limits.pair_claim_per_minute", "limits.pair_create_per_minute",
+        // security (listeners)
+        "limits.connections_per_ip", "limits.max_connections", "limits.header_timeout", "limits.tls_handshake_timeout",
+        "limits.http_idle_timeout",
     ]
 
     /// Loads `file` (or nothing: embedded defaults) and applies the environment overrides.
@@ -198,6 +215,25 @@ public struct CommuCatConfig: Sendable {
         if let v = try s.integer("limits.connect_per_minute", range: 1...100_000) { connectPerMinute = Int(v) }
         if let v = try s.integer("limits.pair_claim_per_minute", range: 1...10_000) { pairClaimPerMinute = Int(v) }
         if let v = try s.integer("limits.pair_create_per_minute", range: 1...10_000) { pairCreatePerMinute = Int(v) }
+        // security (listeners)
+        if let v = try s.integer("limits.connections_per_ip", range: 1...1_000_000) { connectionsPerIP = Int(v) }
+        if let v = try s.integer("limits.max_connections", range: 1...1_000_000) { maxConnections = Int(v) }
+        if let v = try Self.timeout("limits.header_timeout", s, .milliseconds(100)...(.seconds(300)), "100ms to 300s") { headerTimeout = v }
+        if let v = try Self.timeout("limits.tls_handshake_timeout", s, .milliseconds(100)...(.seconds(300)), "100ms to 300s") {
+            tlsHandshakeTimeout = v
+        }
+        if let v = try Self.timeout("limits.http_idle_timeout", s, .milliseconds(100)...(.seconds(86_400)), "100ms to 24h") { httpIdleTimeout = v }
+    }
+
+    /// A duration key within `range` (security (listeners)).
+    private static func timeout(_ key: String, _ s: ConfigSource, _ range: ClosedRange<Duration>, _ shown: String) throws(ConfigError)
+        -> Duration?
+    {
+        guard let v = try s.duration(key) else { return nil }
+        guard range.contains(v) else {
+            throw .invalid(key, "\(v)", expected: "a duration from \(shown)", origin: s.origin(of: key))
+        }
+        return v
     }
 
     private static func listen(_ key: String, _ s: ConfigSource) throws(ConfigError) -> ListenAddress? {
@@ -242,6 +278,22 @@ public struct CommuCatConfig: Sendable {
         if httpEnabled, httpsEnabled, httpListen == httpsListen, httpListen.port != 0 {
             throw ConfigError("http.listen and https.listen are both \(httpListen): give them different ports")
         }
+        // security (listeners): a public listener needs a real admin token; dev tokens only on loopback.
+        if !listenersAreLoopback {
+            let key = httpEnabled && !Self.isLoopbackHost(httpListen.host) ? "http.listen" : "https.listen"
+            let address = key == "http.listen" ? httpListen : httpsListen
+            if (adminToken?.utf8.count ?? 0) < 32 {
+                let shown = adminToken.map { "(\($0.utf8.count) bytes)" } ?? "(not set)"
+                throw .invalid(
+                    "admin.token", shown,
+                    expected: "at least 32 bytes because \(key) = \"\(address)\" is not a loopback address", origin: s.origin(of: "admin.token"))
+            }
+            if devTokens == true {
+                throw .invalid(
+                    "auth.dev_tokens", "true", expected: "false because \(key) = \"\(address)\" is not a loopback address",
+                    origin: s.origin(of: "auth.dev_tokens"))
+            }
+        }
         if !httpEnabled && !httpsEnabled {
             throw ConfigError("http.enabled and https.enabled are both false: nothing would listen")
         }
@@ -257,7 +309,27 @@ public struct CommuCatConfig: Sendable {
 
     /// The data directory made absolute against the current directory.
     /// Whether `POST /api/dev/token` is served (see ``devTokens``).
-    public var devTokensEnabled: Bool { devTokens ?? (sourceFile == nil) }
+    /// Never when a listener is not on loopback (security (listeners)).
+    public var devTokensEnabled: Bool { (devTokens ?? (sourceFile == nil)) && listenersAreLoopback }
+
+    /// True when every enabled HTTP(S) listener is bound to a loopback address (security (listeners)).
+    public var listenersAreLoopback: Bool {
+        (!httpEnabled || Self.isLoopbackHost(httpListen.host)) && (!httpsEnabled || Self.isLoopbackHost(httpsListen.host))
+    }
+
+    /// `localhost`, 127.0.0.0/8 and ::1 (a listen host; `0.0.0.0` and `::` are not loopback).
+    static func isLoopbackHost(_ host: String) -> Bool {
+        let h = host.lowercased()
+        if h == "localhost" || h == "::1" { return true }
+        var v4 = in_addr()
+        if inet_pton(AF_INET, h, &v4) == 1 { return UInt32(bigEndian: v4.s_addr) >> 24 == 127 }
+        var v6 = in6_addr()
+        if inet_pton(AF_INET6, h, &v6) == 1 {
+            var loopback = in6addr_loopback
+            return memcmp(&v6, &loopback, MemoryLayout<in6_addr>.size) == 0
+        }
+        return false
+    }
 
     public var dataDirectoryURL: URL {
         URL(fileURLWithPath: dataDirectory, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))

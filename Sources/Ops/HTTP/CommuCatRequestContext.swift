@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import NIOCore
 import Synchronization
@@ -18,8 +19,41 @@ public struct CommuCatRequestContext: RequestContext, RemoteAddressRequestContex
 
     public var maxUploadSize: Int { Self.bodyLimit.load(ordering: .relaxed) }
 
+    /// Set by ``LoopbackTrustMiddleware`` for a loopback peer; nil otherwise.
+    public var loopbackVerdict: LoopbackTrust.Verdict?
+
     /// True when the peer connected over loopback (127.0.0.0/8 or ::1).
-    public var isLoopback: Bool { Self.isLoopback(remoteAddress) }
+    public var peerIsLoopback: Bool { Self.isLoopback(remoteAddress) }
+
+    /// True when the peer connected over loopback and the request names this server
+    /// (``LoopbackTrust``): the trust of the admin routes, dev tokens and anonymous media.
+    public var isLoopback: Bool { peerIsLoopback && loopbackVerdict == .trusted }
+
+    /// Throws unless ``isLoopback``: 403 `host_not_allowed` (DNS rebinding), `proxied_request`
+    /// (through a reverse proxy) or `forbidden` (`detail`: a peer that is not loopback).
+    public func requireTrustedLoopback(_ detail: String) throws(APIError) {
+        guard peerIsLoopback else { throw APIError.forbidden(detail) }
+        switch loopbackVerdict {
+        case .trusted?:
+            return
+        case .hostNotAllowed(let name)?:
+            throw APIError(
+                .forbidden, code: "host_not_allowed",
+                detail: "\(name) is not a name of this server: loopback trust needs Host localhost, 127.0.0.1, [::1] or server.domain")
+        case .proxied?:
+            throw APIError(
+                .forbidden, code: "proxied_request",
+                detail: "a request forwarded by a proxy is not trusted as loopback: set admin.token")
+        case nil:
+            throw APIError.forbidden(detail)
+        }
+    }
+
+    /// For WebSocket upgrades (no router middleware): a loopback peer whose request carries no
+    /// proxy header. The `Host`/`Origin` check of upgrades is done by ``ListenerGuards/upgrades(_:trust:)``.
+    public static func isLoopback(_ remoteAddress: SocketAddress?, request: HTTPRequest) -> Bool {
+        isLoopback(remoteAddress) && LoopbackTrust(names: []).verdict(for: request) != .proxied
+    }
 
     /// True for 127.0.0.0/8, ::1 and Unix sockets.
     static func isLoopback(_ remoteAddress: SocketAddress?) -> Bool {

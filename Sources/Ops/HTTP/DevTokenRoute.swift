@@ -17,9 +17,7 @@ struct DevTokenRoute: Sendable {
 
     func register(on router: Router<CommuCatRequestContext>) {
         router.post("/api/dev/token") { request, context -> Response in
-            guard context.isLoopback else {
-                throw APIError.forbidden("development tokens are handed out to loopback clients only")
-            }
+            try context.requireTrustedLoopback("development tokens are handed out to loopback clients only")
             let buffer = try await request.body.collect(upTo: 4096)
             guard let body = try? JSONDecoder().decode(Body.self, from: Data(buffer: buffer)) else {
                 throw APIError.badRequest(code: "bad_json", "the body must be {\"room\": \"…\", \"name\": \"…\"}")

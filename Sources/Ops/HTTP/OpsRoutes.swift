@@ -83,7 +83,7 @@ struct OpsRoutes {
         return Self.json(status, body)
     }
 
-    /// `admin.token` set: a matching bearer token is required. Not set: loopback peers only.
+    /// `admin.token` set: a matching bearer token is required. Not set: trusted loopback requests only (``LoopbackTrust``).
     func authorizeAdmin(_ request: Request, _ context: CommuCatRequestContext) throws {
         try Self.authorizeAdmin(request, context, adminToken: adminToken)
     }
@@ -95,8 +95,8 @@ struct OpsRoutes {
             else {
                 throw APIError.unauthorized("an admin bearer token is required (admin.token)")
             }
-        } else if !context.isLoopback {
-            throw APIError.forbidden("admin endpoints answer only on loopback when admin.token is not set")
+        } else {
+            try context.requireTrustedLoopback("admin endpoints answer only on loopback when admin.token is not set")
         }
     }
 

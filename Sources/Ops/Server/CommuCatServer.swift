@@ -104,6 +104,9 @@ public struct CommuCatServer: Sendable {
 
         let router = Router(context: CommuCatRequestContext.self)
         router.add(middleware: ProblemMiddleware())
+        // security (listeners): loopback trust needs a Host/Origin of this server (DNS rebinding).
+        let trust = LoopbackTrust(config: config)
+        router.add(middleware: LoopbackTrustMiddleware(trust: trust))
         connectRoutes.register(on: router)
         OpsRoutes(
             readiness: backends.readiness,
@@ -118,19 +121,21 @@ public struct CommuCatServer: Sendable {
         var listeners: [ListenerService] = []
         let expected = (config.httpEnabled ? 1 : 0) + (config.httpsEnabled ? 1 : 0)
         let bound = BoundAddresses(expected: expected)
+        // security (listeners): one set of connection caps and timeouts for both listeners.
+        let guards = ListenerGuards(config: config)
+        let upgrades = ListenerGuards.upgrades(media.webSocketUpgrades(connect: connectRoutes), trust: trust)
         if config.httpEnabled {
             listeners.append(
                 ListenerService(
                     name: "http", configKey: "http.listen", address: config.httpListen, responder: responder,
-                    server: .http1WebSocketUpgrade(shouldUpgrade: media.webSocketUpgrades(connect: connectRoutes)), logger: logger, bound: bound))
+                    server: .guardedHTTP1(shouldUpgrade: upgrades, guards: guards), logger: logger, bound: bound))
         }
         if let tls {
             do {
                 listeners.append(
                     ListenerService(
                         name: "https", configKey: "https.listen", address: config.httpsListen, responder: responder,
-                        server: try .secureWithWebSockets(
-                            tlsConfiguration: tls, shouldUpgrade: media.webSocketUpgrades(connect: connectRoutes)),
+                        server: try .secureWithWebSockets(tlsConfiguration: tls, shouldUpgrade: upgrades, guards: guards),
                         logger: logger, bound: bound))
             } catch {
                 await media.close()

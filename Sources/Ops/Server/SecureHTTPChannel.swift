@@ -36,6 +36,7 @@ struct SecureHTTPChannel: HTTPChannelHandler {
     private let context: NIOSSLContext
     private let http1: HTTP1WebSocketUpgradeChannel
     private let http2: HTTP2Channel
+    private let guards: ListenerGuards
     let responder: HTTPChannelHandler.Responder
 
     /// The TLS configuration with the listener's ALPN protocols, most preferred first.
@@ -45,29 +46,41 @@ struct SecureHTTPChannel: HTTPChannelHandler {
         return try NIOSSLContext(configuration: tls)
     }
 
-    init(context: NIOSSLContext, responder: @escaping HTTPChannelHandler.Responder, shouldUpgrade: @escaping ShouldUpgrade) {
+    /// `guards`: the connection caps (checked before the TLS handshake), the TLS handshake
+    /// timeout, and then the HTTP/1 head/idle timeouts or the HTTP/2 idle timeout (Hummingbird's
+    /// GOAWAY at `limits.http_idle_timeout` without open streams, a hard close one head timeout later).
+    init(context: NIOSSLContext, responder: @escaping HTTPChannelHandler.Responder, shouldUpgrade: @escaping ShouldUpgrade, guards: ListenerGuards) {
         self.context = context
-        http1 = HTTP1WebSocketUpgradeChannel(responder: responder, configuration: .init(), shouldUpgrade: shouldUpgrade)
-        http2 = HTTP2Channel(responder: responder)
+        self.guards = guards
+        http1 = HTTP1WebSocketUpgradeChannel(
+            responder: ListenerGuards.http1Responder(responder), configuration: .init(), shouldUpgrade: shouldUpgrade)
+        http2 = HTTP2Channel(responder: ListenerGuards.http2Responder(responder), configuration: .init(idleTimeout: guards.idleTimeout))
         self.responder = responder
     }
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         let http1 = self.http1
         let http2 = self.http2
+        let guards = self.guards
         return channel.eventLoop.makeCompletedFuture {
+            try guards.admit(channel)
             try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context))
             let negotiation = NIOTypedApplicationProtocolNegotiationHandler<Negotiated> { result in
                 switch result {
                 case .negotiated("h2"):
-                    return http2.setup(channel: channel, logger: logger).map { .http2($0) }
+                    return channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(guards.timeoutHandler(.http2))
+                    }.flatMap { http2.setup(channel: channel, logger: logger).map { .http2($0) } }
                 case .negotiated("http/1.1"), .fallback:
-                    return http1.setup(channel: channel, logger: logger).map { .http1($0) }
+                    return channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(guards.timeoutHandler(.http1))
+                    }.flatMap { http1.setup(channel: channel, logger: logger).map { .http1($0) } }
                 case .negotiated(let token):
                     return channel.close().flatMapThrowing { throw UnsupportedProtocol(token: token) }
                 }
             }
             try channel.pipeline.syncOperations.addHandler(negotiation)
+            closeUnlessNegotiated(channel, within: guards.tlsHandshakeTimeout, negotiated: negotiation.protocolNegotiationResult)
             return Value(negotiated: negotiation.protocolNegotiationResult, channel: channel)
         }
     }
@@ -87,12 +100,12 @@ struct SecureHTTPChannel: HTTPChannelHandler {
 extension HTTPServerBuilder {
     /// HTTPS with HTTP/2 and HTTP/1.1 WebSocket upgrades (see ``SecureHTTPChannel``). Throws at
     /// start-up, not on the first connection, when the certificate or key is unusable.
-    static func secureWithWebSockets(tlsConfiguration: TLSConfiguration, shouldUpgrade: @escaping SecureHTTPChannel.ShouldUpgrade)
-        throws -> HTTPServerBuilder
-    {
+    static func secureWithWebSockets(
+        tlsConfiguration: TLSConfiguration, shouldUpgrade: @escaping SecureHTTPChannel.ShouldUpgrade, guards: ListenerGuards
+    ) throws -> HTTPServerBuilder {
         let context = try SecureHTTPChannel.context(tlsConfiguration)
         return HTTPServerBuilder { responder in
-            SecureHTTPChannel(context: context, responder: responder, shouldUpgrade: shouldUpgrade)
+            SecureHTTPChannel(context: context, responder: responder, shouldUpgrade: shouldUpgrade, guards: guards)
         }
     }
 }
