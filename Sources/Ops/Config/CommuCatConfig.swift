@@ -96,6 +96,21 @@ public struct CommuCatConfig: Sendable {
     public var pairClaimPerMinute = 5
     /// `limits.pair_create_per_minute`: pairing codes created per user per minute.
     public var pairCreatePerMinute = 20
+    // security (media)
+    /// `limits.whip_per_minute`: WHIP and WHEP POSTs (new media sessions) per client address per minute.
+    public var whipPerMinute = 60
+    /// `media.max_tracks_per_offer`: m-sections an offer (WHIP, WHEP or `/rtc` publish) may hold.
+    public var mediaMaxTracksPerOffer = 16
+    /// `media.max_sessions_per_identity`: live WHIP/WHEP sessions of one token identity.
+    public var mediaMaxSessionsPerIdentity = 10
+    /// `media.max_sessions_per_ip`: live WHIP/WHEP sessions of one client address.
+    public var mediaMaxSessionsPerIP = 32
+    /// `media.retransmission_budget_bytes`: bytes of NACK retransmission rings the media worker may hold.
+    public var mediaRetransmissionBudgetBytes: Int64 = 256 * 1024 * 1024
+    /// `rooms.max_participants_per_identity`: `/rtc` participants (all rooms) of one token identity.
+    public var maxRoomParticipantsPerIdentity = 8
+    /// `rooms.send_queue_messages`: messages queued for one `/rtc` client; a client that falls this far behind is closed.
+    public var roomSendQueueMessages = 512
 
     // security (listeners)
     /// `limits.connections_per_ip`: open HTTP(S) connections of one client address, both listeners together.
@@ -133,6 +148,10 @@ public struct CommuCatConfig: Sendable {
         "ledger.mode", "ledger.path", "ledger.max_bytes",
         "limits.relay_ttl", "limits.max_body_bytes", "limits.shutdown_grace", "limits.keepalive_interval",
         "limits.connect_per_minute", "limits.pair_claim_per_minute", "limits.pair_create_per_minute",
+        // security (media)
+        "limits.whip_per_minute", "media.max_tracks_per_offer", "media.max_sessions_per_identity",
+        "media.max_sessions_per_ip", "media.retransmission_budget_bytes", "rooms.max_participants_per_identity",
+        "rooms.send_queue_messages",
         // security (listeners)
         "limits.connections_per_ip", "limits.max_connections", "limits.header_timeout", "limits.tls_handshake_timeout",
         "limits.http_idle_timeout",
@@ -215,6 +234,14 @@ public struct CommuCatConfig: Sendable {
         if let v = try s.integer("limits.connect_per_minute", range: 1...100_000) { connectPerMinute = Int(v) }
         if let v = try s.integer("limits.pair_claim_per_minute", range: 1...10_000) { pairClaimPerMinute = Int(v) }
         if let v = try s.integer("limits.pair_create_per_minute", range: 1...10_000) { pairCreatePerMinute = Int(v) }
+        // security (media)
+        if let v = try s.integer("limits.whip_per_minute", range: 1...100_000) { whipPerMinute = Int(v) }
+        if let v = try s.integer("media.max_tracks_per_offer", range: 1...256) { mediaMaxTracksPerOffer = Int(v) }
+        if let v = try s.integer("media.max_sessions_per_identity", range: 1...100_000) { mediaMaxSessionsPerIdentity = Int(v) }
+        if let v = try s.integer("media.max_sessions_per_ip", range: 1...100_000) { mediaMaxSessionsPerIP = Int(v) }
+        if let v = try s.integer("media.retransmission_budget_bytes", range: (1 << 20)...(1 << 40)) { mediaRetransmissionBudgetBytes = v }
+        if let v = try s.integer("rooms.max_participants_per_identity", range: 1...10_000) { maxRoomParticipantsPerIdentity = Int(v) }
+        if let v = try s.integer("rooms.send_queue_messages", range: 16...100_000) { roomSendQueueMessages = Int(v) }
         // security (listeners)
         if let v = try s.integer("limits.connections_per_ip", range: 1...1_000_000) { connectionsPerIP = Int(v) }
         if let v = try s.integer("limits.max_connections", range: 1...1_000_000) { maxConnections = Int(v) }

@@ -5,6 +5,7 @@ import HummingbirdWebSocket
 import Logging
 import NIOCore
 import NIOPosix
+import Redis
 import SFUCore
 import Signalling
 
@@ -20,11 +21,15 @@ struct MediaPlane: Sendable {
     let devTokens: Bool
 
     /// Binds the media port and builds the routes. A port in use is one line naming the key.
-    static func start(config: CommuCatConfig, secrets: DataDirectory.Secrets, logger: Logger) async throws(StartupError)
-        -> MediaPlane
-    {
-        let workerConfiguration = MediaWorker.Configuration(
+    /// `ephemeral` holds the WHIP/WHEP rate-limit counters (`limits.whip_per_minute`); pass the
+    /// node's store (Redis in a cluster) to share them, or a private in-memory one is used.
+    static func start(
+        config: CommuCatConfig, secrets: DataDirectory.Secrets, logger: Logger, ephemeral: (any EphemeralStore)? = nil
+    ) async throws(StartupError) -> MediaPlane {
+        var workerConfiguration = MediaWorker.Configuration(
             host: config.mediaUDPListen.host, port: config.mediaUDPListen.port, announcedIPs: config.mediaPublicIPs)
+        // security (media): the retransmission memory of the worker.
+        workerConfiguration.retransmissionBudgetBytes = Int(clamping: config.mediaRetransmissionBudgetBytes)
         let worker: MediaWorker
         do {
             worker = try await MediaWorker.start(
@@ -35,20 +40,27 @@ struct MediaPlane: Sendable {
                 "media.udp_listen: cannot bind UDP \(config.mediaUDPListen): \(error) (is another process using the port?)")
         }
         let backend = SFURoomBackend(worker: worker, logger: Logger(label: "commucat.media"))
+        let limiter = MediaRateLimiter(
+            store: ephemeral ?? InMemoryEphemeralStore(), perMinute: config.whipPerMinute, logger: Logger(label: "commucat.media"))
+        var capabilities = MediaCapabilities.standard
+        capabilities.maxMediaSections = config.mediaMaxTracksPerOffer
         let configuration = MediaRoutesConfiguration(
             tokens: AccessTokens(apiKey: secrets.apiKey, apiSecret: secrets.apiSecret),
-            allowAnonymous: config.allowAnonymous,
+            allowAnonymous: config.allowAnonymous, capabilities: capabilities,
             iceServers: MediaRoutesConfiguration.turnServers(urls: config.turnURLs, secret: config.turnSecret, ttl: config.turnTTL),
-            maxBodyBytes: min(Int(config.maxBodyBytes), 256 * 1024))
+            maxBodyBytes: min(Int(config.maxBodyBytes), 256 * 1024), rateLimit: { peer, endpoint in await limiter.decide(peer, endpoint) },
+            maxSessionsPerIdentity: config.mediaMaxSessionsPerIdentity, maxSessionsPerIP: config.mediaMaxSessionsPerIP)
         let routes = MediaRoutes(backend: backend, configuration: configuration)
         await backend.setSessionEndedHandler { session in routes.forget(session) }
         let service = RoomService(
             backend: backend,
             configuration: .init(
                 capabilities: configuration.capabilities, maxParticipants: config.maxRoomParticipants,
-                iceServers: configuration.iceServers),
+                maxParticipantsPerIdentity: config.maxRoomParticipantsPerIdentity, iceServers: configuration.iceServers),
             logger: Logger(label: "commucat.rooms"))
-        let rooms = RoomRoutes(service: service, tokens: configuration.tokens, allowAnonymous: config.allowAnonymous)
+        let rooms = RoomRoutes(
+            service: service, tokens: configuration.tokens, allowAnonymous: config.allowAnonymous,
+            sendQueueMessages: config.roomSendQueueMessages)
         if let address = worker.localAddress {
             logger.info("media plane listening", metadata: ["udp": "\(address)", "candidates": "\(worker.localCandidates.count)"])
         }

@@ -116,9 +116,19 @@ public final class Consumer: @unchecked Sendable {
         self.sendPool = SendBufferPool(
             allocator: transport.allocator, capacity: producer.kind == .video ? 64 : 16, bufferSize: 0)
         // NACK answers need the ring: video always (browsers negotiate nack), audio when asked.
+        // The ring allocates lazily (nothing until media flows) from the worker's budget; a
+        // consumer is refused once the budget cannot hold one more ring's first slots.
         if usesNACK || producer.kind == .video {
             let slots = producer.kind == .video ? transport.worker.configuration.retransmissionSlots : 128
-            self.ring = RetransmissionRing(capacity: slots)
+            let budget = transport.worker.retransmissionBudget
+            let first = RetransmissionRing.initialSlots * RetransmissionRing.bytesPerSlot(slotSize: RetransmissionRing.defaultSlotSize)
+            guard budget.canReserve(first) else {
+                transport.worker.metrics.limitExceeded.increment()
+                throw SFUError(
+                    .limitExceeded,
+                    detail: "the media worker's retransmission budget (\(budget.limitBytes) bytes) is exhausted")
+            }
+            self.ring = RetransmissionRing(capacity: slots, budget: budget)
         } else {
             self.ring = nil
         }
@@ -233,6 +243,7 @@ public final class Consumer: @unchecked Sendable {
     func closeOnLoop() {
         guard !closed else { return }
         closed = true
+        ring?.release()
         // The subscriber learns that the track ended (its transport may stay for other tracks).
         transport.sendBye(sources: [ssrc] + (rtxSSRC.map { [$0] } ?? []), reason: "track ended")
         producer?.removeConsumer(self)

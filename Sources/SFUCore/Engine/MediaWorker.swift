@@ -24,6 +24,10 @@ public final class MediaWorker: @unchecked Sendable {
         public var dtlsHandshakeTimeout: TimeAmount
         /// Slots of each video consumer's retransmission ring (rounded to a power of two).
         public var retransmissionSlots: Int
+        /// Bytes all retransmission rings of the worker may hold together
+        /// (`media.retransmission_budget_bytes`); consumers beyond it are refused with
+        /// `limit_exceeded`.
+        public var retransmissionBudgetBytes: Int
         /// How often routers run their RTCP timer (keyframe-request release, simulcast layer
         /// selection, transport-wide CC feedback to publishers); reports go out every
         /// `reportInterval`.
@@ -35,7 +39,7 @@ public final class MediaWorker: @unchecked Sendable {
             ice: ICEUDPHandler<WebRTCTransport>.Configuration = .init(), udp: ICEUDPBootstrap.Options = .init(),
             dtlsInitialRetransmissionTimeout: TimeAmount = .seconds(1), dtlsHandshakeTimeout: TimeAmount = .seconds(30),
             retransmissionSlots: Int = 512, rtcpTickInterval: TimeAmount = .milliseconds(100),
-            reportInterval: TimeAmount = .seconds(1)
+            reportInterval: TimeAmount = .seconds(1), retransmissionBudgetBytes: Int = 256 * 1024 * 1024
         ) {
             self.host = host
             self.port = port
@@ -45,6 +49,7 @@ public final class MediaWorker: @unchecked Sendable {
             self.dtlsInitialRetransmissionTimeout = dtlsInitialRetransmissionTimeout
             self.dtlsHandshakeTimeout = dtlsHandshakeTimeout
             self.retransmissionSlots = retransmissionSlots
+            self.retransmissionBudgetBytes = retransmissionBudgetBytes
             self.rtcpTickInterval = rtcpTickInterval
             self.reportInterval = reportInterval
         }
@@ -57,6 +62,10 @@ public final class MediaWorker: @unchecked Sendable {
     let server: ICEUDPServer<WebRTCTransport>
     let logger: Logger
     let metrics = SFUMetrics()
+    /// What the retransmission rings of this worker's consumers hold together, and may hold.
+    public let retransmissionBudget: RetransmissionBudget
+    /// `commucat_sfu_retransmission_bytes`: the budget in use, exported once a second.
+    private let ringBytesGauge = Gauge(label: "commucat_sfu_retransmission_bytes")
     // Loop-confined state.
     private var routers: [ObjectIdentifier: Router] = [:]
     private var closed = false
@@ -76,6 +85,7 @@ public final class MediaWorker: @unchecked Sendable {
         self.certificate = certificate
         self.server = server
         self.logger = logger
+        self.retransmissionBudget = RetransmissionBudget(limitBytes: configuration.retransmissionBudgetBytes)
     }
 
     /// Binds the media port on `eventLoop` and makes a DTLS certificate.
@@ -112,6 +122,7 @@ public final class MediaWorker: @unchecked Sendable {
             counter.increment(by: Int64(truncatingIfNeeded: now[reason] &- exportedDrops[reason]))
         }
         exportedDrops = now
+        ringBytesGauge.record(retransmissionBudget.usedBytes)
     }
 
     private static func makeCertificate() throws(SFUError) -> DTLSCertificate {

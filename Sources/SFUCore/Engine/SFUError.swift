@@ -6,7 +6,7 @@ public struct SFUError: Error, Hashable, Sendable, CustomStringConvertible {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String, Sendable {
             case bind_failed, closed, ice, dtls, invalid_parameters, unsupported_codec
-            case no_compatible_codec, duplicate_ssrc, producer_not_found, wrong_router
+            case no_compatible_codec, duplicate_ssrc, producer_not_found, wrong_router, limit_exceeded
         }
 
         private let base: Base
@@ -35,6 +35,8 @@ public struct SFUError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let producerNotFound = Code(.producer_not_found)
         /// The producer belongs to another router.
         public static let wrongRouter = Code(.wrong_router)
+        /// A resource limit of the worker is reached (the retransmission memory budget).
+        public static let limitExceeded = Code(.limit_exceeded)
     }
 
     public var code: Code

@@ -22,6 +22,9 @@ final class SFUMetrics {
     let retransmissionMissing: Counter
     /// `commucat_sfu_transport_feedback_total`: transport-wide CC feedback packets sent to publishers.
     let transportFeedbackSent: Counter
+    /// `commucat_sfu_limit_exceeded_total{limit}`: consumers refused because the retransmission
+    /// budget was exhausted.
+    let limitExceeded: Counter
     private let dropped: [Counter]
     private var srtpFailures: [String: Counter] = [:]
 
@@ -35,6 +38,7 @@ final class SFUMetrics {
         retransmitted = Counter(label: "commucat_sfu_retransmissions_total", dimensions: [("result", "sent")])
         retransmissionMissing = Counter(label: "commucat_sfu_retransmissions_total", dimensions: [("result", "missing")])
         transportFeedbackSent = Counter(label: "commucat_sfu_transport_feedback_total")
+        limitExceeded = Counter(label: "commucat_sfu_limit_exceeded_total", dimensions: [("limit", "retransmission_budget")])
         dropped = SFUDropReason.allCases.map {
             Counter(label: "commucat_sfu_dropped_packets_total", dimensions: [("reason", $0.rawValue)])
         }

@@ -63,6 +63,10 @@ public struct MediaCapabilities: Hashable, Sendable {
     /// Header extension URIs accepted per kind.
     public var audioExtensions: [String]
     public var videoExtensions: [String]
+    /// The most m-sections an offer may hold (`media.max_tracks_per_offer`); a larger offer is
+    /// refused as a whole with `limit_exceeded` (each accepted section costs a producer or a
+    /// consumer).
+    public var maxMediaSections: Int = 16
 
     public struct FeedbackType: Hashable, Sendable {
         public var type: String

@@ -10,7 +10,9 @@ enum MediaHTTP {
     static let sdpFragmentType = "application/trickle-ice-sdpfrag"
 
     /// A problem+json response with a stable `code`, counted in `commucat_http_rejections_total`.
-    static func problem(_ status: HTTPResponse.Status, code: String, detail: String, cors: MediaCORS) -> Response {
+    static func problem(
+        _ status: HTTPResponse.Status, code: String, detail: String, cors: MediaCORS, retryAfterSeconds: Int? = nil
+    ) -> Response {
         Counter(label: "commucat_http_rejections_total", dimensions: [("code", code)]).increment()
         var json = "{\"type\":\"about:blank\",\"title\":"
         appendJSONString(status.reasonPhrase, to: &json)
@@ -25,6 +27,8 @@ enum MediaHTTP {
             // RFC 6750 §3: the challenge for bearer tokens.
             headers[.wwwAuthenticate] = "Bearer realm=\"commucat\", error=\"invalid_token\""
         }
+        // RFC 9110 §10.2.3: when a refused request may be tried again.
+        if let retryAfterSeconds { headers[.retryAfter] = String(retryAfterSeconds) }
         cors.apply(to: &headers)
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: json)))
     }
@@ -34,7 +38,7 @@ enum MediaHTTP {
     }
 
     static func problem(_ error: SDPNegotiationError, cors: MediaCORS) -> Response {
-        problem(.badRequest, code: error.code.description, detail: error.detail, cors: cors)
+        problem(error.code == .limitExceeded ? .forbidden : .badRequest, code: error.code.description, detail: error.detail, cors: cors)
     }
 
     static func problem(_ error: MediaBackendError, cors: MediaCORS) -> Response {
@@ -50,6 +54,7 @@ enum MediaHTTP {
         case .roomNotFound, .publisherNotFound, .sessionNotFound: status = .notFound
         case .capacity: status = .serviceUnavailable
         case .rejected: status = .badRequest
+        case .limitExceeded: status = .forbidden
         default: status = .internalServerError
         }
         return problem(status, code: error.code.description, detail: error.detail, cors: cors)

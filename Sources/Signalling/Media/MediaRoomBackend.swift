@@ -91,6 +91,9 @@ public struct MediaBackendError: Error, Hashable, Sendable, CustomStringConverti
         public static let capacity = Code("capacity")
         /// 400 `media_rejected`: the backend cannot use the negotiated parameters.
         public static let rejected = Code("media_rejected")
+        /// 403 `limit_exceeded`: a resource limit of the node (the media worker's retransmission
+        /// budget) is reached.
+        public static let limitExceeded = Code("limit_exceeded")
         /// 500 `internal`.
         public static let internalError = Code("internal")
         /// 307 with `Location`: the room lives on another node (SPEC §8).

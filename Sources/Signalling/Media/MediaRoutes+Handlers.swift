@@ -15,8 +15,13 @@ extension MediaRoutes {
         _ request: Request, room: String, grant: AccessTokens.Grant, endpoint: Endpoint, peer: Peer, contentType: String?
     ) async -> Admission<(AccessTokens.Principal, String)> {
         let cors = configuration.cors
-        guard await configuration.rateLimit(peer, endpoint) else {
-            return .failure(MediaHTTP.problem(.tooManyRequests, code: "rate_limited", detail: "too many requests from this address", cors: cors))
+        let decision = await configuration.rateLimit(peer, endpoint)
+        guard decision.allowed else {
+            return .failure(
+                MediaHTTP.problem(
+                    .tooManyRequests, code: "rate_limited",
+                    detail: "too many media sessions started from this address (limits.whip_per_minute)", cors: cors,
+                    retryAfterSeconds: decision.retryAfterSeconds))
         }
         guard Self.isValidRoom(room) else {
             return .failure(MediaHTTP.problem(.badRequest, code: "bad_room", detail: "room names are 1-128 characters of A-Z a-z 0-9 - _ .", cors: cors))
@@ -52,15 +57,17 @@ extension MediaRoutes {
         } catch {
             return MediaHTTP.problem(error, cors: cors)
         }
+        if let refusal = reserve(principal: principal, peer: peer) { return refusal }
         let session = MediaSessionID(kind: .whip, room: room, id: Self.makeID())
         let local: LocalTransportDescription
         do {
             local = try await backend.publish(PublishRequest(session: session, identity: principal.identity, offer: offer))
         } catch {
+            registry.cancel(identity: principal.identity, address: peer.address)
             return MediaHTTP.problem(error, cors: cors)
         }
         let answer = SDPAnswerBuilder.publishAnswer(to: offer, local: local, sessionID: UInt64.random(in: 1...UInt64(Int64.max)))
-        return await created(session: session, principal: principal, offer: offer, answer: answer)
+        return created(session: session, principal: principal, peer: peer, offer: offer, answer: answer)
     }
 
     func subscribe(_ request: Request, room: String, publisherID: String?, peer: Peer) async -> Response {
@@ -73,11 +80,13 @@ extension MediaRoutes {
         } catch {
             return MediaHTTP.problem(error, cors: cors)
         }
+        if let refusal = reserve(principal: principal, peer: peer) { return refusal }
         let session = MediaSessionID(kind: .whep, room: room, id: Self.makeID())
         do {
             let publisher = try await backend.publisher(room: room, participantID: publisherID)
             let assignments = SubscriptionPlanner.assign(publisher.tracks, to: offer)
             if assignments.isEmpty && !publisher.tracks.isEmpty {
+                registry.cancel(identity: principal.identity, address: peer.address)
                 let codecs = publisher.tracks.compactMap { $0.codecs.first?.name }.joined(separator: ", ")
                 return MediaHTTP.problem(
                     .badRequest, code: SDPNegotiationError.Code.unsupported.description,
@@ -94,24 +103,46 @@ extension MediaRoutes {
                 to: offer, local: result.transport, sessionID: UInt64.random(in: 1...UInt64(Int64.max)),
                 assignments: assignments, streams: result.streams
             )
-            return await created(session: session, principal: principal, offer: offer, answer: answer)
+            return created(session: session, principal: principal, peer: peer, offer: offer, answer: answer)
         } catch {
+            registry.cancel(identity: principal.identity, address: peer.address)
             return MediaHTTP.problem(error, cors: cors)
+        }
+    }
+
+    /// Takes a session slot of the caller's identity and address; the refusal when a quota
+    /// (`media.max_sessions_per_identity`, `media.max_sessions_per_ip`) or the node is full.
+    private func reserve(principal: AccessTokens.Principal, peer: Peer) -> Response? {
+        let cors = configuration.cors
+        switch registry.reserve(identity: principal.identity, address: peer.address) {
+        case .reserved:
+            return nil
+        case .nodeFull:
+            return MediaHTTP.problem(.serviceUnavailable, code: "capacity", detail: "this node holds its maximum of sessions", cors: cors)
+        case .identityFull(let limit):
+            MediaLimits.rejected(.sessionsPerIdentity)
+            return MediaHTTP.problem(
+                .forbidden, code: MediaLimits.code,
+                detail: "identity \(principal.identity.prefix(64)) holds its maximum of \(limit) media sessions (media.max_sessions_per_identity)",
+                cors: cors)
+        case .addressFull(let limit):
+            MediaLimits.rejected(.sessionsPerIP)
+            return MediaHTTP.problem(
+                .forbidden, code: MediaLimits.code,
+                detail: "this address holds its maximum of \(limit) media sessions (media.max_sessions_per_ip)", cors: cors)
         }
     }
 
     /// 201 Created with the answer, Location, ETag and ICE server Links (RFC 9725 §4.2, §4.6).
     private func created(
-        session: MediaSessionID, principal: AccessTokens.Principal, offer: NegotiatedOffer, answer: SessionDescription
-    ) async -> Response {
+        session: MediaSessionID, principal: AccessTokens.Principal, peer: Peer, offer: NegotiatedOffer, answer: SessionDescription
+    ) -> Response {
         let etag = "\"\(Self.makeID())\""
         let record = MediaSessionRegistry.Record(
-            session: session, identity: principal.identity, etag: etag, remoteICEUfrag: offer.transport.iceUfrag
+            session: session, identity: principal.identity, etag: etag, remoteICEUfrag: offer.transport.iceUfrag,
+            address: peer.address
         )
-        guard registry.insert(record) else {
-            await backend.close(session)
-            return MediaHTTP.problem(.serviceUnavailable, code: "capacity", detail: "this node holds its maximum of sessions", cors: configuration.cors)
-        }
+        registry.insert(record)  // in the slot reserve(principal:peer:) took
         var headers = HTTPFields()
         headers[.contentType] = MediaHTTP.sdpType
         headers[.location] = "/\(session.kind.rawValue)/\(session.room)/\(session.id)"

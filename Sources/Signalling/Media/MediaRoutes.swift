@@ -35,7 +35,9 @@ public struct MediaRoutes<Backend: MediaRoomBackend>: Sendable {
     public init(backend: Backend, configuration: Configuration) {
         self.backend = backend
         self.configuration = configuration
-        self.registry = MediaSessionRegistry(capacity: configuration.maxSessions)
+        self.registry = MediaSessionRegistry(
+            capacity: configuration.maxSessions, maxPerIdentity: configuration.maxSessionsPerIdentity,
+            maxPerAddress: configuration.maxSessionsPerIP)
     }
 
     /// Number of live WHIP/WHEP sessions (for metrics).
@@ -136,20 +138,26 @@ public struct MediaRoutesConfiguration: Sendable {
     public var iceServers: @Sendable (_ identity: String, _ now: Date) -> [ICEServerEntry]
     /// Largest offer or fragment accepted (bytes); larger bodies get 413 `body_too_large`.
     public var maxBodyBytes: Int
-    /// Per-IP rate limit: return `false` to answer 429 `rate_limited`. Called before the token
-    /// check, so floods cost no crypto.
-    public var rateLimit: @Sendable (_ peer: MediaPeer, _ endpoint: MediaEndpoint) async -> Bool
+    /// Per-IP rate limit (Ops: ``MediaRateLimiter`` with `limits.whip_per_minute`): a refusal is
+    /// answered 429 `rate_limited` with `Retry-After`. Called before the token check, so floods
+    /// cost no crypto.
+    public var rateLimit: @Sendable (_ peer: MediaPeer, _ endpoint: MediaEndpoint) async -> MediaRateDecision
     /// Wall clock, injected.
     public var now: @Sendable () -> Date
     public var cors: MediaCORS
     /// Most WHIP/WHEP sessions this node keeps at once.
     public var maxSessions: Int
+    /// Most live WHIP/WHEP sessions of one identity (`media.max_sessions_per_identity`) and of one
+    /// client address (`media.max_sessions_per_ip`); beyond them 403 `limit_exceeded`.
+    public var maxSessionsPerIdentity: Int
+    public var maxSessionsPerIP: Int
 
     public init(
         tokens: AccessTokens, allowAnonymous: Bool = false, capabilities: MediaCapabilities = .standard,
         iceServers: @escaping @Sendable (_ identity: String, _ now: Date) -> [ICEServerEntry] = { _, _ in [] },
-        maxBodyBytes: Int = 64 * 1024, rateLimit: @escaping @Sendable (_ peer: MediaPeer, _ endpoint: MediaEndpoint) async -> Bool = { _, _ in true },
-        now: @escaping @Sendable () -> Date = { Date() }, cors: MediaCORS = MediaCORS(), maxSessions: Int = 10_000
+        maxBodyBytes: Int = 64 * 1024, rateLimit: @escaping @Sendable (_ peer: MediaPeer, _ endpoint: MediaEndpoint) async -> MediaRateDecision = { _, _ in .allowed },
+        now: @escaping @Sendable () -> Date = { Date() }, cors: MediaCORS = MediaCORS(), maxSessions: Int = 10_000,
+        maxSessionsPerIdentity: Int = 10, maxSessionsPerIP: Int = 32
     ) {
         self.tokens = tokens
         self.allowAnonymous = allowAnonymous
@@ -160,6 +168,8 @@ public struct MediaRoutesConfiguration: Sendable {
         self.now = now
         self.cors = cors
         self.maxSessions = maxSessions
+        self.maxSessionsPerIdentity = max(1, maxSessionsPerIdentity)
+        self.maxSessionsPerIP = max(1, maxSessionsPerIP)
     }
 
     /// ICE servers from `turn.urls` / `turn.secret` / `turn.ttl` (SPEC §2, §3.1): `stun:` URLs

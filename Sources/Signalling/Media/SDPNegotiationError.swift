@@ -2,7 +2,8 @@ import SFUWire
 
 /// Why an offer cannot be answered. Two stable codes: `bad_sdp` (the text is not valid SDP, or a
 /// required transport attribute is missing or malformed) and `sdp_unsupported` (valid SDP that
-/// CommuCat cannot accept: no BUNDLE, no rtcp-mux, no common codec). Both map to HTTP 400.
+/// CommuCat cannot accept: no BUNDLE, no rtcp-mux, no common codec), both HTTP 400; and
+/// `limit_exceeded` (more m-sections than allowed), HTTP 403.
 public struct SDPNegotiationError: Error, Hashable, Sendable, CustomStringConvertible {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         public let description: String
@@ -12,6 +13,9 @@ public struct SDPNegotiationError: Error, Hashable, Sendable, CustomStringConver
         public static let badSDP = Code("bad_sdp")
         /// The SDP is valid but asks for something CommuCat does not do.
         public static let unsupported = Code("sdp_unsupported")
+        /// The offer is valid but exceeds a limit (more m-sections than `media.max_tracks_per_offer`);
+        /// HTTP 403.
+        public static let limitExceeded = Code("limit_exceeded")
     }
 
     public var code: Code

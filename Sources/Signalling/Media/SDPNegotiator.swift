@@ -27,6 +27,14 @@ public enum SDPNegotiator {
         offer: SessionDescription, purpose: NegotiatedOffer.Purpose, capabilities: MediaCapabilities = .standard
     ) throws(SDPNegotiationError) -> NegotiatedOffer {
         guard !offer.media.isEmpty else { throw SDPNegotiationError(.badSDP, reason: "the offer has no m= section") }
+        // Every m-section may become a producer or a consumer: refuse, rather than trim, an offer
+        // with more than the limit (an answer with fewer sections would be a silent surprise).
+        guard offer.media.count <= capabilities.maxMediaSections else {
+            MediaLimits.rejected(.tracksPerOffer)
+            throw SDPNegotiationError(
+                .limitExceeded,
+                reason: "the offer has \(offer.media.count) m-sections; at most \(capabilities.maxMediaSections) are accepted (media.max_tracks_per_offer)")
+        }
         // RFC 8843 §7.2: an offerer using BUNDLE puts every bundled mid in a=group:BUNDLE.
         guard let bundle = offer.bundleMids, !bundle.isEmpty else {
             throw SDPNegotiationError(

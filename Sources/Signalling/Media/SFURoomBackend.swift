@@ -143,7 +143,7 @@ public actor SFURoomBackend: MediaRoomBackend {
             }
         } catch {
             await transport.close()
-            throw MediaBackendError(.rejected, detail: "the media engine refused the subscription: \(error)")
+            throw Self.consumeError(error)
         }
         // The publisher may have left while the consumers were being made.
         guard rooms[room]?.publishers[request.publisherID] != nil else {
@@ -269,7 +269,7 @@ public actor SFURoomBackend: MediaRoomBackend {
                 producer: published.producer, codecs: codecs.map { Self.codecParameters($0, kind: kind) },
                 headerExtensions: Self.extensionParameters(headerExtensions))
         } catch {
-            throw MediaBackendError(.rejected, detail: "the media engine refused the subscription: \(error)")
+            throw Self.consumeError(error)
         }
         guard rooms[session.room]?.subscribers[session.id] != nil else {
             await consumer.close()
@@ -420,6 +420,15 @@ public actor SFURoomBackend: MediaRoomBackend {
         logger.info("session ended by the media plane", metadata: ["session": "\(session)", "state": "\(state)"])
         sessionEnded?(session)
         await dropRoomIfEmpty(session.room)
+    }
+
+    /// A refused consumer: `limit_exceeded` when the worker's retransmission budget is exhausted.
+    static func consumeError(_ error: any Error) -> MediaBackendError {
+        if let engine = error as? SFUError, engine.code == .limitExceeded {
+            MediaLimits.rejected(.retransmissionBudget)
+            return MediaBackendError(.limitExceeded, detail: "\(engine.detail) (media.retransmission_budget_bytes)")
+        }
+        return MediaBackendError(.rejected, detail: "the media engine refused the subscription: \(error)")
     }
 
     // MARK: SDP values → RTP parameters

@@ -21,17 +21,25 @@ public struct RoomRoutes: Sendable {
     public let tokens: AccessTokens
     public let allowAnonymous: Bool
     public var maxMessageBytes: Int
+    /// `rooms.send_queue_messages`: messages queued for one client before it is closed as too slow.
+    public var sendQueueMessages: Int
     private let logger: Logger
 
     public init(
         service: RoomService, tokens: AccessTokens, allowAnonymous: Bool, maxMessageBytes: Int = 256 * 1024,
-        logger: Logger = Logger(label: "commucat.rooms")
+        sendQueueMessages: Int = 512, logger: Logger = Logger(label: "commucat.rooms")
     ) {
         self.service = service
         self.tokens = tokens
         self.allowAnonymous = allowAnonymous
         self.maxMessageBytes = maxMessageBytes
+        self.sendQueueMessages = sendQueueMessages
         self.logger = logger
+    }
+
+    /// How a client's session ended.
+    private enum Ending: Sendable {
+        case left, socketClosed, writeFailed, tooSlow
     }
 
     /// The session handler for an upgrade request on `/rtc`; `nil` for any other path.
@@ -66,10 +74,10 @@ public struct RoomRoutes: Sendable {
             return
         }
         let canPublish = principal.claims?.publish ?? principal.isAnonymous
-        let name = String((query["name"] ?? principal.identity).prefix(64))
+        let name = Self.displayName(claims: principal.claims, query: query["name"], identity: principal.identity)
 
-        let (messages, continuation) = AsyncStream.makeStream(of: String.self, bufferingPolicy: .bufferingNewest(1024))
-        let send: @Sendable (RoomServerMessage) -> Void = { message in continuation.yield(message.json) }
+        let queue = RoomSendQueue(limit: sendQueueMessages)
+        let send: @Sendable (RoomServerMessage) -> Void = { message in queue.send(message.json) }
         let participant: String
         let connection: Int
         if let resumeID = query["participant_id"] {
@@ -89,22 +97,61 @@ public struct RoomRoutes: Sendable {
             }
             (participant, connection) = (id, 0)
         }
-        await withTaskGroup(of: Void.self) { group in
+        let ending = await withTaskGroup(of: Ending?.self) { group -> Ending in
             group.addTask {
-                for await text in messages {
-                    do { try await outbound.write(.text(text)) } catch { break }
+                for await text in queue.messages {
+                    do { try await outbound.write(.text(text)) } catch { return .writeFailed }
+                }
+                return nil
+            }
+            group.addTask {
+                for await _ in queue.overflowed { return .tooSlow }
+                return nil
+            }
+            group.addTask {
+                await receive(inbound: inbound, room: room, participant: participant, send: send) ? .left : .socketClosed
+            }
+            var ending = Ending.socketClosed
+            while let next = await group.next() {
+                if let next {
+                    ending = next
+                    break
                 }
             }
-            let left = await receive(inbound: inbound, room: room, participant: participant, send: send)
-            if left {
+            switch ending {
+            case .left:
                 await service.leave(room: room, participant: participant)
-            } else {
+            case .socketClosed, .writeFailed, .tooSlow:
                 await service.detach(room: room, participant: participant, connection: connection)
             }
-            continuation.finish()
+            if ending != .left && ending != .socketClosed {
+                // A stuck write or read must not hold the session: cancel both.
+                group.cancelAll()
+            }
+            queue.finish()
             await group.waitForAll()
+            return ending
         }
-        try? await outbound.close(.normalClosure, reason: nil)
+        if ending == .tooSlow {
+            logger.info("room client too slow, closed", metadata: ["participant": "\(participant)", "queue": "\(sendQueueMessages)"])
+            // The client is not reading: do not wait on the close frame for long.
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { try? await outbound.close(.policyViolation, reason: "send_queue_full") }
+                group.addTask { try? await Task.sleep(for: .seconds(2)) }
+                _ = await group.next()
+                group.cancelAll()
+            }
+        } else {
+            try? await outbound.close(.normalClosure, reason: nil)
+        }
+    }
+
+    /// The participant's display name: the token's `name` claim; without one, `?name=`; without
+    /// that, the identity. Control characters are dropped and the result cut to 64 characters.
+    static func displayName(claims: AccessTokenClaims?, query: String?, identity: String) -> String {
+        let chosen = [claims?.name, query, identity].lazy.compactMap { $0 }.first { !$0.isEmpty } ?? identity
+        let cleaned = String(String.UnicodeScalarView(chosen.unicodeScalars.filter { $0.properties.generalCategory != .control }))
+        return String(cleaned.prefix(64))
     }
 
     /// Reads the participant's messages until it leaves (returns `true`) or the socket closes.

@@ -23,14 +23,17 @@ public actor RoomService {
     public struct Configuration: Sendable {
         public var capabilities: MediaCapabilities
         public var maxParticipants: Int
+        /// `rooms.max_participants_per_identity`: participants of one identity in all rooms.
+        public var maxParticipantsPerIdentity: Int
         public var iceServers: @Sendable (_ identity: String, _ now: Date) -> [ICEServerEntry]
 
         public init(
-            capabilities: MediaCapabilities = .standard, maxParticipants: Int = 50,
+            capabilities: MediaCapabilities = .standard, maxParticipants: Int = 50, maxParticipantsPerIdentity: Int = 8,
             iceServers: @escaping @Sendable (_ identity: String, _ now: Date) -> [ICEServerEntry] = { _, _ in [] }
         ) {
             self.capabilities = capabilities
             self.maxParticipants = maxParticipants
+            self.maxParticipantsPerIdentity = max(1, maxParticipantsPerIdentity)
             self.iceServers = iceServers
         }
     }
@@ -127,6 +130,14 @@ public actor RoomService {
         let state = rooms[room] ?? Room()
         guard state.participants.count < configuration.maxParticipants else {
             return .failure(RoomError("room_full", "room \(room) holds its maximum of \(configuration.maxParticipants) participants"))
+        }
+        let held = rooms.values.reduce(0) { total, room in total + room.participants.values.count { $0.identity == identity } }
+        guard held < configuration.maxParticipantsPerIdentity else {
+            MediaLimits.rejected(.participantsPerIdentity)
+            return .failure(
+                RoomError(
+                    MediaLimits.code,
+                    "identity \(identity.prefix(64)) is already \(held) participants (rooms.max_participants_per_identity)"))
         }
         let id = Self.makeID()
         let participant = Participant(

@@ -18,8 +18,14 @@ public struct AccessTokenClaims: JWTPayload, Hashable {
     public var room: String
     public var publish: Bool
     public var subscribe: Bool
+    /// Optional display name for `/rtc` (`participant_joined.name`); without it the client's
+    /// `?name=` is used, then the identity (docs/ROOMS.md).
+    public var name: String?
 
-    public init(issuer: String, identity: String, room: String, publish: Bool, subscribe: Bool, notBefore: Date, expires: Date) {
+    public init(
+        issuer: String, identity: String, room: String, publish: Bool, subscribe: Bool, notBefore: Date, expires: Date,
+        name: String? = nil
+    ) {
         iss = IssuerClaim(value: issuer)
         sub = SubjectClaim(value: identity)
         exp = ExpirationClaim(value: expires)
@@ -27,6 +33,7 @@ public struct AccessTokenClaims: JWTPayload, Hashable {
         self.room = room
         self.publish = publish
         self.subscribe = subscribe
+        self.name = name
     }
 
     public func verify(using algorithm: some JWTAlgorithm) async throws {}
@@ -36,7 +43,7 @@ public struct AccessTokenClaims: JWTPayload, Hashable {
     public static func == (lhs: Self, rhs: Self) -> Bool {
         lhs.iss.value == rhs.iss.value && lhs.sub.value == rhs.sub.value && lhs.exp.value == rhs.exp.value
             && lhs.nbf?.value == rhs.nbf?.value && lhs.room == rhs.room && lhs.publish == rhs.publish
-            && lhs.subscribe == rhs.subscribe
+            && lhs.subscribe == rhs.subscribe && lhs.name == rhs.name
     }
 
     public func hash(into hasher: inout Hasher) {

@@ -47,15 +47,16 @@ public struct AccessTokens: Sendable {
         await JWTKeyCollection().add(hmac: HMACKey(from: apiSecret), digestAlgorithm: .sha256)
     }
 
-    /// A signed token for `identity` in `room`, valid from `now` for `ttl`.
+    /// A signed token for `identity` in `room`, valid from `now` for `ttl`, with an optional
+    /// display `name` claim.
     public func issue(
-        identity: String, room: String, publish: Bool, subscribe: Bool, ttl: Duration, now: Date
+        identity: String, room: String, publish: Bool, subscribe: Bool, ttl: Duration, now: Date, name: String? = nil
     ) async throws -> String {
         let seconds = Double(ttl.components.seconds) + Double(ttl.components.attoseconds) / 1e18
         let claims = AccessTokenClaims(
             issuer: apiKey, identity: identity, room: room, publish: publish, subscribe: subscribe,
             notBefore: Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down)),
-            expires: Date(timeIntervalSince1970: (now.timeIntervalSince1970 + seconds).rounded(.down))
+            expires: Date(timeIntervalSince1970: (now.timeIntervalSince1970 + seconds).rounded(.down)), name: name
         )
         return try await keys().sign(claims, header: ["typ": "JWT"])
     }

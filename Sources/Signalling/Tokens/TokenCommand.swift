@@ -13,8 +13,11 @@ public struct TokenCommand: Sendable, Hashable {
     public var subscribe: Bool
     /// `--ttl` text: `90s`, `30m`, `1h`, `7d`, or plain seconds.
     public var ttl: String
+    /// Optional display name (the token's `name` claim, shown in `/rtc` rooms).
+    public var name: String?
 
-    public init(room: String, identity: String, publish: Bool, subscribe: Bool, ttl: String = "1h") {
+    public init(room: String, identity: String, publish: Bool, subscribe: Bool, ttl: String = "1h", name: String? = nil) {
+        self.name = name
         self.room = room
         self.identity = identity
         self.publish = publish
@@ -37,7 +40,8 @@ public struct TokenCommand: Sendable, Hashable {
         }
         let both = !publish && !subscribe
         return try await AccessTokens(apiKey: apiKey, apiSecret: apiSecret).issue(
-            identity: identity, room: room, publish: publish || both, subscribe: subscribe || both, ttl: duration, now: now
+            identity: identity, room: room, publish: publish || both, subscribe: subscribe || both, ttl: duration, now: now,
+            name: name
         )
     }
 

@@ -28,7 +28,7 @@ import Testing
                     urls: ["stun:stun.example.net:3478", "turn:turn.example.net:3478?transport=udp"], secret: "turnsecret",
                     ttl: .seconds(600)
                 ),
-                maxBodyBytes: 16 * 1024, rateLimit: { _, _ in !rateLimited }, now: { Self.now }
+                maxBodyBytes: 16 * 1024, rateLimit: { _, _ in rateLimited ? .limited(retryAfterSeconds: 42) : .allowed }, now: { Self.now }
             )
         )
         let router = Router()
@@ -271,6 +271,7 @@ import Testing
             try await client.execute(uri: "/whip/lobby", method: .post, headers: sdpHeaders(nil), body: ByteBuffer(string: "")) { response in
                 #expect(response.status == .tooManyRequests)
                 #expect(problemCode(response.body) == "rate_limited")
+                #expect(response.headers[.retryAfter] == "42")
             }
         }
     }
