@@ -512,6 +512,9 @@ public actor RoomService {
                 codecs: [mapped], headerExtensions: [], mid: mid)
         } catch {
             logger.warning("cannot subscribe", metadata: ["room": "\(room)", "track": "\(track.info.trackID)", "error": "\(error)"])
+            if let refusal = (error as any Error) as? MediaBackendError, refusal.code == .limitExceeded {
+                participant.send(.error(code: refusal.code.description, message: "track \(track.info.trackID): \(refusal.detail)"))
+            }
             return
         }
         guard rooms[room]?.participants[subscriber] != nil else { return }
