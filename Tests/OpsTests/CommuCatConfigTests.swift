@@ -143,6 +143,60 @@ import Testing
         #expect(parseDuration("1w") == nil)
     }
 
+    // security (listeners)
+    @Test func listenerLimitsLoadFromTheEnvironmentAndAreRangeChecked() throws {
+        let defaults = try CommuCatConfig.load(file: nil, environment: [:])
+        #expect(defaults.connectionsPerIP == 64 && defaults.maxConnections == 4096)
+        #expect(defaults.headerTimeout == .seconds(10) && defaults.tlsHandshakeTimeout == .seconds(10) && defaults.httpIdleTimeout == .seconds(60))
+        let config = try CommuCatConfig.load(
+            file: nil,
+            environment: [
+                "COMMUCAT_LIMITS_CONNECTIONS_PER_IP": "8", "COMMUCAT_LIMITS_MAX_CONNECTIONS": "100", "COMMUCAT_LIMITS_HEADER_TIMEOUT": "2s",
+                "COMMUCAT_LIMITS_TLS_HANDSHAKE_TIMEOUT": "500ms", "COMMUCAT_LIMITS_HTTP_IDLE_TIMEOUT": "5m",
+            ])
+        #expect(config.connectionsPerIP == 8 && config.maxConnections == 100)
+        #expect(config.headerTimeout == .seconds(2) && config.tlsHandshakeTimeout == .milliseconds(500) && config.httpIdleTimeout == .seconds(300))
+        #expect {
+            _ = try CommuCatConfig.load(file: nil, environment: ["COMMUCAT_LIMITS_HEADER_TIMEOUT": "10ms"])
+        } throws: { error in
+            (error as? ConfigError)?.message.hasPrefix("limits.header_timeout = ") == true
+        }
+        #expect(throws: ConfigError.self) { try CommuCatConfig.load(file: nil, environment: ["COMMUCAT_LIMITS_CONNECTIONS_PER_IP": "0"]) }
+    }
+
+    @Test func aPublicListenerNeedsA32ByteAdminTokenAndHasNoDevTokens() throws {
+        let public0 = ["COMMUCAT_HTTP_LISTEN": "0.0.0.0:8080"]
+        #expect {
+            _ = try CommuCatConfig.load(file: nil, environment: public0)
+        } throws: { error in
+            (error as? ConfigError)?.description
+                == "config: admin.token = (not set): expected at least 32 bytes because http.listen = \"0.0.0.0:8080\" is not a loopback address"
+        }
+        #expect {
+            _ = try CommuCatConfig.load(file: nil, environment: ["COMMUCAT_HTTPS_LISTEN": "[::]:8443", "COMMUCAT_ADMIN_TOKEN": "short"])
+        } throws: { error in
+            let message = (error as? ConfigError)?.message ?? ""
+            return message.hasPrefix("admin.token = (5 bytes)") && message.contains("https.listen") && message.hasSuffix("(from COMMUCAT_ADMIN_TOKEN)")
+        }
+        let token = String(repeating: "t", count: 32)
+        let config = try CommuCatConfig.load(file: nil, environment: public0.merging(["COMMUCAT_ADMIN_TOKEN": token]) { $1 })
+        #expect(!config.listenersAreLoopback)
+        #expect(!config.devTokensEnabled, "embedded defaults, but a public listener: no dev tokens")
+        #expect(throws: ConfigError.self) {
+            try CommuCatConfig.load(file: nil, environment: public0.merging(["COMMUCAT_ADMIN_TOKEN": token, "COMMUCAT_AUTH_DEV_TOKENS": "true"]) { $1 })
+        }
+        // A public address on a disabled listener does not count; loopback keeps the old rules.
+        let disabled = try CommuCatConfig.load(file: nil, environment: public0.merging(["COMMUCAT_HTTP_ENABLED": "false"]) { $1 })
+        #expect(disabled.listenersAreLoopback && disabled.devTokensEnabled)
+        let loopback = try CommuCatConfig.load(file: nil, environment: ["COMMUCAT_ADMIN_TOKEN": "short", "COMMUCAT_HTTPS_LISTEN": "[::1]:0"])
+        #expect(loopback.listenersAreLoopback && loopback.devTokensEnabled)
+    }
+
+    @Test func loopbackHostsAreRecognised() {
+        for host in ["127.0.0.1", "127.8.9.10", "::1", "localhost", "LOCALHOST"] { #expect(CommuCatConfig.isLoopbackHost(host), "\(host)") }
+        for host in ["0.0.0.0", "::", "10.0.0.1", "128.0.0.1", "example.org", "::2", ""] { #expect(!CommuCatConfig.isLoopbackHost(host), "\(host)") }
+    }
+
     static func write(_ text: String) throws -> String {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("commucat-\(UUID().uuidString).toml").path
         try text.write(toFile: path, atomically: true, encoding: .utf8)

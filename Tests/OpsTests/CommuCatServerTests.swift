@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import HTTPTypes
 import NIOCore
 import Testing
 
@@ -152,5 +153,83 @@ import Testing
                 (error as? StartupError)?.description == "cannot listen on http.listen 127.0.0.1:\(port): address already in use"
             }
         }
+    }
+}
+
+/// The listener guards (docs/SECURITY.md, "Listeners", "Loopback trust"), without sockets.
+@Suite struct ListenerGuardsTests {
+    @Test func theLimiterCapsEachAddressAndTheTotal() {
+        let limiter = ConnectionLimiter(perAddress: 2, total: 3)
+        #expect(limiter.admit("10.0.0.1") == .admitted)
+        #expect(limiter.admit("10.0.0.1") == .admitted)
+        #expect(limiter.admit("10.0.0.1") == .refused(.perAddress))
+        #expect(limiter.admit("10.0.0.2") == .admitted)
+        #expect(limiter.admit("10.0.0.3") == .refused(.total))
+        #expect(limiter.openConnections == 3 && limiter.openConnections(of: "10.0.0.1") == 2)
+        limiter.release("10.0.0.1")
+        #expect(limiter.admit("10.0.0.3") == .admitted)
+        #expect(limiter.admit("10.0.0.1") == .refused(.total))
+        // A refused connection was never counted, so releasing an unknown address changes nothing.
+        limiter.release("192.0.2.1")
+        #expect(limiter.openConnections == 3)
+        for address in ["10.0.0.1", "10.0.0.2", "10.0.0.3"] { limiter.release(address) }
+        #expect(limiter.openConnections == 0 && limiter.openConnections(of: "10.0.0.1") == 0)
+    }
+
+    @Test func http1TimersFollowTheRequests() {
+        var state = HTTPTimeoutState(mode: .http1)
+        #expect(state.started() == .head)
+        #expect(state.bytesReceived() == nil, "bytes of a first head do not extend its deadline")
+        #expect(state.handle(.requestStarted) == HTTPTimeoutState.Timer.none)
+        #expect(state.fired() == nil, "no timer while a request is answered (streaming responses)")
+        #expect(state.handle(.requestFinished) == .idle)
+        #expect(state.bytesReceived() == .head, "the next request's first byte starts its head timer")
+        #expect(state.bytesReceived() == nil)
+        #expect(state.fired() == "request_head")
+        var idle = HTTPTimeoutState(mode: .http1)
+        _ = idle.started()
+        _ = idle.handle(.requestStarted)
+        _ = idle.handle(.requestFinished)
+        #expect(idle.fired() == "idle")
+        var upgraded = HTTPTimeoutState(mode: .http1)
+        _ = upgraded.started()
+        _ = upgraded.handle(.requestStarted)
+        #expect(upgraded.handle(.upgraded) == HTTPTimeoutState.Timer.none)
+        #expect(upgraded.handle(.requestFinished) == nil && upgraded.bytesReceived() == nil && upgraded.fired() == nil)
+    }
+
+    @Test func http2IsIdleOnlyWithoutRequests() {
+        var state = HTTPTimeoutState(mode: .http2)
+        #expect(state.started() == .idle)
+        #expect(state.bytesReceived() == nil, "pings do not keep an HTTP/2 connection without requests alive")
+        _ = state.handle(.requestStarted)
+        _ = state.handle(.requestStarted)
+        #expect(state.handle(.requestFinished) == nil, "one stream is still open")
+        #expect(state.handle(.requestFinished) == .idle)
+        #expect(state.fired() == "idle")
+    }
+
+    @Test func loopbackTrustNeedsAHostOfThisServer() {
+        let trust = LoopbackTrust(names: ["chat.example.org", "0.0.0.0"])
+        func verdict(_ authority: String?, _ fields: [(String, String)] = []) -> LoopbackTrust.Verdict {
+            var request = HTTPRequest(method: .get, scheme: "http", authority: authority, path: "/metrics")
+            for (name, value) in fields { request.headerFields[HTTPField.Name(name)!] = value }
+            return trust.verdict(for: request)
+        }
+        for host in ["127.0.0.1:8080", "localhost", "LocalHost:1", "[::1]:8443", "chat.example.org", "chat.example.org.:443", "app.localhost:3000", "127.0.0.2"] {
+            #expect(verdict(host) == .trusted, "\(host)")
+        }
+        #expect(verdict(nil) == .trusted, "no Host (not a browser): the peer address decides")
+        for host in ["attacker.example", "attacker.example:8080", "0.0.0.0:8080", "localhost.attacker.example", "127.0.0.1.nip.io", "[::1", "localhost:80x"] {
+            #expect(verdict(host) == .hostNotAllowed(host), "\(host)")
+        }
+        #expect(verdict("127.0.0.1:8080", [("Origin", "http://127.0.0.1:8080")]) == .trusted)
+        #expect(verdict("127.0.0.1:8080", [("Origin", "https://localhost:3000")]) == .trusted)
+        #expect(verdict("127.0.0.1:8080", [("Origin", "http://attacker.example")]) == .hostNotAllowed("http://attacker.example"))
+        #expect(verdict("127.0.0.1:8080", [("Origin", "null")]) == .hostNotAllowed("null"))
+        #expect(verdict("127.0.0.1:8080", [("X-Forwarded-For", "203.0.113.1")]) == .proxied)
+        #expect(verdict("localhost", [("Forwarded", "for=203.0.113.1")]) == .proxied)
+        #expect(LoopbackTrust.hostName(ofOrigin: "http://[::1]:8080/path") == "::1")
+        #expect(LoopbackTrust.hostName(ofAuthority: "user@Example.COM:80") == "example.com")
     }
 }
