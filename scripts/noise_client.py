@@ -2,8 +2,9 @@
 """Independent CCP-1 client over WebSocket or HTTP/2 duplex `POST /connect` (PyPI `noiseprotocol`
 0.3.1, `websockets`, `h2`).
 
-Implements SPEC §4.1 frames, the §4.2 handshake (Hello → Auth → [XK: Auth] → Ack, with the
-Ed25519 device proof) and §4.2 encrypted units, without any CommuCat code. Used by the Swift
+Implements SPEC §4.1 frames, the §4.2 handshake in its revision 2 (docs/PROTOCOL.md §1.2: Hello →
+Auth → [XK: Auth] → the client's encrypted confirmation with the device proof over the handshake
+hash → the encrypted Ack) and §4.2 encrypted units, without any CommuCat code. Used by the Swift
 interop tests; also handy by hand:
 
     noise_client.py --base http://127.0.0.1:8080 --pattern XK --handle alice --keepalives 3
@@ -212,6 +213,7 @@ async def run(args):
         "device_public": device_public.hex(),
         "device_proof": device_key.sign(proof_input).hex(),
         "user": {"handle": args.handle, "display_name": "Python peer"},
+        "handshake_revision": 2,
     }
     url = args.base.replace("http://", "ws://").replace("https://", "wss://").rstrip("/") + "/connect"
     transport = H2DuplexStream(args.h2) if args.h2 else WebSocketStream(url)
@@ -222,11 +224,32 @@ async def run(args):
         sequence += 1
         return sequence
 
+    def seal(frame):
+        ciphertext = noise.encrypt(frame)
+        return varint(len(ciphertext)) + ciphertext
+
+    cipher_buf = b""
+    plain = bytearray()
+
+    async def next_frames():
+        """Reads one message and returns the frames decrypted from its complete units."""
+        nonlocal cipher_buf
+        cipher_buf += await asyncio.wait_for(ws.recv(), timeout=10)
+        while True:
+            head = read_varint(cipher_buf, 0)
+            if head is None:
+                break
+            length, pos = head
+            if len(cipher_buf) - pos < length:
+                break
+            plain.extend(noise.decrypt(cipher_buf[pos:pos + length]))
+            cipher_buf = cipher_buf[pos + length:]
+        return decode_frames(plain)
+
     async with transport as ws:
         await ws.send(encode_frame(FRAME_TYPES["hello"], 0, next_seq(), json.dumps(hello).encode()))
         buf = bytearray()
-        ack = None
-        while ack is None:
+        while not noise.handshake_finished:
             buf += await asyncio.wait_for(ws.recv(), timeout=10)
             for ftype, _, _, payload in decode_frames(buf):
                 body = json.loads(payload)
@@ -240,33 +263,34 @@ async def run(args):
                         await ws.send(encode_frame(FRAME_TYPES["auth"], 0, next_seq(), json.dumps({"handshake": message3.hex()}).encode()))
                     if not noise.handshake_finished:
                         raise RuntimeError("handshake not finished after Auth")
-                elif ftype == FRAME_TYPES["ack"]:
-                    ack = body
                     break
+        # Revision 2: confirm with the device key over the handshake hash, encrypted; the Ack
+        # (with the session) is the server's first encrypted frame.
+        confirmation = b"commucat:device-proof:v2" + lp(domain.encode()) + lp(device_id.encode()) + noise.get_handshake_hash()
+        confirm = {"device_proof": device_key.sign(confirmation).hex()}
+        await ws.send(seal(encode_frame(FRAME_TYPES["auth"], 0, next_seq(), json.dumps(confirm).encode())))
+        ack = None
+        while ack is None:
+            for ftype, _, _, payload in await next_frames():
+                body = json.loads(payload)
+                if ftype == FRAME_TYPES["error"]:
+                    emit({"event": "error", "error": body.get("error"), "detail": body.get("detail")})
+                    return 1
+                if ftype != FRAME_TYPES["ack"]:
+                    raise RuntimeError("expected the encrypted Ack, got frame type %d" % ftype)
+                ack = body
+                break
         emit({"event": "ack", "transport": "h2" if args.h2 else "websocket", "session": ack["session"], "user": ack["user"], "noise_key_version": ack["noise_key_version"],
-              "keepalive_interval": ack["keepalive_interval"], "leftover": len(buf)})
+              "keepalive_interval": ack["keepalive_interval"], "leftover": len(buf) + len(cipher_buf)})
 
-        cipher_buf = bytes(buf)
-        plain = bytearray()
         echoed = 0
         for index in range(args.keepalives):
             nonce = "py-%d-%s" % (index, uuid.uuid4().hex[:8])
             frame = encode_frame(FRAME_TYPES["keepalive"], 0, next_seq(), json.dumps({"nonce": nonce}).encode())
-            ciphertext = noise.encrypt(frame)
-            await ws.send(varint(len(ciphertext)) + ciphertext)
+            await ws.send(seal(frame))
             got = False
             while not got:
-                cipher_buf += await asyncio.wait_for(ws.recv(), timeout=10)
-                while True:
-                    head = read_varint(cipher_buf, 0)
-                    if head is None:
-                        break
-                    length, pos = head
-                    if len(cipher_buf) - pos < length:
-                        break
-                    plain += noise.decrypt(cipher_buf[pos:pos + length])
-                    cipher_buf = cipher_buf[pos + length:]
-                for ftype, _, _, payload in decode_frames(plain):
+                for ftype, _, _, payload in await next_frames():
                     body = json.loads(payload)
                     if ftype == FRAME_TYPES["keepalive"] and body.get("nonce") == nonce:
                         emit({"event": "keepalive", "nonce": nonce})

@@ -32,6 +32,8 @@ public struct ConnectError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let unsupported = Code("unsupported")
         /// The server is shutting down (graceful drain); reconnect later.
         public static let shuttingDown = Code("shutting_down")
+        /// The handshake did not complete within `limits.handshake_timeout` of the stream's start.
+        public static let handshakeTimeout = Code("handshake_timeout")
         /// The session was silent for three keepalive intervals.
         public static let idleTimeout = Code("idle_timeout")
     }

@@ -14,7 +14,8 @@ public struct HelloRequest: Sendable, Hashable {
     public var noiseKeyVersion: Int64
 }
 
-/// What the storage side decided about the device (``ConnectAuthorizer``).
+/// What the storage side decided about the device (``ConnectAuthorizer``). `sessionID` is empty
+/// until the session is opened, after the client confirmed the handshake.
 public struct AuthorizedDevice: Sendable, Hashable {
     public var sessionID: String
     public var deviceID: String
@@ -24,7 +25,9 @@ public struct AuthorizedDevice: Sendable, Hashable {
     public var certificate: [UInt8]
     public var registered: Bool
 
-    public init(sessionID: String, deviceID: String, userID: String, handle: String, displayName: String?, certificate: [UInt8], registered: Bool) {
+    public init(
+        sessionID: String = "", deviceID: String, userID: String, handle: String, displayName: String?, certificate: [UInt8], registered: Bool
+    ) {
         self.sessionID = sessionID
         self.deviceID = deviceID
         self.userID = userID
@@ -41,14 +44,31 @@ public struct EstablishedHandshake: Sendable {
     public var device: AuthorizedDevice
     public var pattern: NoisePattern
     public var handshakeHash: [UInt8]
+    /// Decrypted bytes that followed the confirmation frame in its units (frames the client sent
+    /// before it read the Ack); the session decodes them first.
+    public var pendingPlaintext: ByteBuffer
 }
 
-/// The server side of the CCP-1 handshake (SPEC §4.2) as a state machine in the shape of
-/// postgres-nio's `ConnectionStateMachine`: each event returns the action the caller performs.
+/// The server side of the `/connect` handshake, revision 2 (SPEC §4.2 with the changes of
+/// docs/PROTOCOL.md §1.2), as a state machine in the shape of postgres-nio's
+/// `ConnectionStateMachine`: each event returns the action the caller performs.
 ///
-/// `Hello` → (``Action/authorize(_:)``: the caller consults storage, then calls
-/// ``authorized(_:)``) → `Auth` → [XK: client `Auth`] → `Ack`.
+/// `Hello` → ``Action/authorize(_:)`` (storage: may this device connect?) → `Auth` (Noise message
+/// 2) → [XK: client `Auth` with message 3] → the client's first encrypted unit, an `Auth` frame with
+/// the confirmation proof over the handshake hash → ``Action/openSession(_:)`` (storage: open the
+/// REST session) → the `Ack`, encrypted, carrying the session id.
+///
+/// Nothing is opened and nothing secret is sent before the client has proven, on this connection,
+/// that it holds the Noise static key, the session keys and the device key: a replayed Hello (XK or
+/// IK) never gets past ``State/awaitingConfirmation``.
 public struct ConnectHandshake: Sendable {
+    /// The handshake revision this machine speaks; a Hello must carry `handshake_revision: 2`.
+    public static let revision = 2
+
+    /// Frame limits before the session exists: a Hello with a certificate fits in a few KB, so a
+    /// stranger cannot make the server buffer a 16 MiB frame (SPEC §4.1's limits apply after the Ack).
+    public static let frameLimits = CCPFrameDecoder.Limits(maxBodyLength: 16 * 1024, maxPayloadLength: 16 * 1024, maxJSONPayloadLength: 16 * 1024)
+
     public struct Configuration: Sendable {
         public var domain: String
         public var prologue: [UInt8]
@@ -76,20 +96,41 @@ public struct ConnectHandshake: Sendable {
     }
 
     public enum Action: Sendable {
-        /// Authorize the device (storage), then call ``ConnectHandshake/authorized(_:)`` or ``ConnectHandshake/authorizationFailed(_:)``.
+        /// Authorize the device (storage, read-mostly: no session yet), then call
+        /// ``ConnectHandshake/authorized(_:)`` or ``ConnectHandshake/authorizationFailed(_:)``.
         case authorize(HelloRequest)
         /// Send these plaintext frames and wait for the next client frame.
         case send([CCPFrame])
-        /// Send these plaintext frames; every later unit is encrypted with `established.transport`.
-        case complete([CCPFrame], EstablishedHandshake)
-        /// Send this `Error` frame and close the stream.
+        /// The Noise handshake is complete: feed the client's next bytes to
+        /// ``ConnectHandshake/receiveUnits(_:)`` (they are encrypted units from now on).
+        case awaitConfirmation
+        /// The client confirmed: open the session in storage, then call
+        /// ``ConnectHandshake/sessionOpened(_:)`` (or ``ConnectHandshake/authorizationFailed(_:)``).
+        case openSession(AuthorizedDevice)
+        /// Send these encrypted units (the Ack); the session runs on `established`.
+        case complete(ByteBuffer, EstablishedHandshake)
+        /// Send this plaintext `Error` frame and close the stream.
         case fail(ConnectError, CCPFrame)
+        /// Send these encrypted units (an `Error` frame) and close the stream.
+        case failSealed(ConnectError, ByteBuffer)
+    }
+
+    private struct Confirming: Sendable {
+        var request: HelloRequest
+        var device: AuthorizedDevice
+        var transport: NoiseTransport
+        var handshakeHash: [UInt8]
+        var units = CCPSecureUnits.Decoder()
+        var decoder = CCPFrameDecoder(limits: ConnectHandshake.frameLimits)
+        var plaintext = ByteBuffer()
     }
 
     private enum State: Sendable {
         case awaitingHello
         case authorizing(HelloRequest, NoiseHandshakeState)
         case awaitingClientAuth(HelloRequest, NoiseHandshakeState, AuthorizedDevice)
+        case awaitingConfirmation(Confirming)
+        case openingSession(Confirming)
         case established
         case failed
     }
@@ -108,6 +149,11 @@ public struct ConnectHandshake: Sendable {
         case .established, .failed: true
         default: false
         }
+    }
+
+    /// Whether the client's bytes are now encrypted units (for ``receiveUnits(_:)``).
+    public var expectsUnits: Bool {
+        if case .awaitingConfirmation = state { true } else { false }
     }
 
     /// A plaintext frame from the client.
@@ -135,18 +181,62 @@ public struct ConnectHandshake: Sendable {
                 }
                 guard case .receivedPayloadAndComplete(_, let result) = action else { throw ConnectError(.noise, "handshake did not complete") }
                 guard result.remoteStatic == request.clientStatic else { throw ConnectError(.noise, "client static key differs from client_static") }
-                state = .established
-                let established = EstablishedHandshake(
-                    transport: result.transport, device: device, pattern: request.pattern, handshakeHash: result.handshakeHash)
-                return .complete([ackFrame(request, device)], established)
+                state = .awaitingConfirmation(
+                    Confirming(request: request, device: device, transport: result.transport, handshakeHash: result.handshakeHash))
+                return .awaitConfirmation
             } catch {
                 return fail(error)
             }
-        case .authorizing:
-            return fail(ConnectError(.decode, "frame before the server's Auth"))
+        case .authorizing, .openingSession:
+            return fail(ConnectError(.decode, "frame out of turn"))
+        case .awaitingConfirmation:
+            return fail(ConnectError(.decode, "expected an encrypted unit"))
         case .established, .failed:
             return fail(ConnectError(.decode, "unexpected plaintext frame"))
         }
+    }
+
+    /// The client's bytes while ``expectsUnits``: opens units and reads the confirmation frame.
+    /// Returns nil while more bytes are needed; consumes only whole units from `buffer`.
+    public mutating func receiveUnits(_ buffer: inout ByteBuffer) -> Action? {
+        guard case .awaitingConfirmation(var confirming) = state else {
+            return fail(ConnectError(.decode, "encrypted unit out of turn"))
+        }
+        let frame: CCPFrame
+        do throws(CCPError) {
+            while true {
+                if case .frame(let decoded) = try confirming.decoder.decode(buffer: &confirming.plaintext) {
+                    frame = decoded
+                    break
+                }
+                guard var chunk = try confirming.units.open(buffer: &buffer, transport: &confirming.transport) else {
+                    state = .awaitingConfirmation(confirming)
+                    return nil
+                }
+                confirming.plaintext.writeBuffer(&chunk)
+            }
+        } catch {
+            let code: ConnectError.Code = error.code.taxonomyCode == "noise" ? .noise : .decode
+            return failSealed(ConnectError(code, "confirmation: \(error.code.rawValue)"), confirming)
+        }
+        guard frame.type == .auth, frame.channelID == 0 else {
+            return failSealed(ConnectError(.decode, "expected the confirmation Auth, got frame type \(frame.type.rawValue)"), confirming)
+        }
+        let confirm: HandshakeMessages.Confirm
+        do {
+            confirm = try HandshakeMessages.decode(HandshakeMessages.Confirm.self, from: frame)
+        } catch {
+            return failSealed(error, confirming)
+        }
+        guard let proof = Hex.decode(confirm.deviceProof),
+            DeviceProof.verifyConfirmation(
+                signature: proof, devicePublic: confirming.request.devicePublic, domain: configuration.domain,
+                deviceID: confirming.request.deviceID, handshakeHash: confirming.handshakeHash)
+        else {
+            return failSealed(ConnectError(.proof, "confirmation device_proof does not verify"), confirming)
+        }
+        state = .openingSession(confirming)
+        return .openSession(confirming.device)
     }
 
     /// The device may connect: write Noise message 2.
@@ -163,7 +253,7 @@ public struct ConnectHandshake: Sendable {
         }
         func authFrame(_ message: [UInt8]) -> CCPFrame {
             let auth = HandshakeMessages.ServerAuth(
-                session: device.sessionID, deviceID: device.deviceID, handshake: Hex.encode(message),
+                session: nil, deviceID: device.deviceID, handshake: Hex.encode(message),
                 serverStatic: Hex.encode(key.keyPair.publicKey), protocolVersion: 1, supportedVersions: configuration.supportedVersions)
             return HandshakeMessages.frame(.auth, sequence: nextSequence(), auth)
         }
@@ -173,18 +263,39 @@ public struct ConnectHandshake: Sendable {
             return .send([authFrame(message)])
         case .sendMessageAndComplete(let message, let result):
             guard result.remoteStatic == request.clientStatic else { return fail(ConnectError(.noise, "client static key differs from client_static")) }
-            state = .established
-            let auth = authFrame(message)
-            let established = EstablishedHandshake(transport: result.transport, device: device, pattern: request.pattern, handshakeHash: result.handshakeHash)
-            return .complete([auth, ackFrame(request, device)], established)
+            state = .awaitingConfirmation(Confirming(request: request, device: device, transport: result.transport, handshakeHash: result.handshakeHash))
+            return .send([authFrame(message)])
         case .receivedPayload, .receivedPayloadAndComplete:
             return fail(ConnectError(.noise, "unexpected handshake state"))
         }
     }
 
-    /// Storage refused the device (or failed).
+    /// Storage opened the session `sessionID`: seal the Ack.
+    public mutating func sessionOpened(_ sessionID: String) -> Action {
+        guard case .openingSession(var confirming) = state else { return fail(ConnectError(.internal, "session opened out of turn")) }
+        confirming.device.sessionID = sessionID
+        let ack = ackFrame(confirming.request, confirming.device)
+        var out = ByteBuffer()
+        do {
+            try CCPSecureUnits.seal(Self.encode([ack]), transport: &confirming.transport, into: &out)
+        } catch {
+            return fail(ConnectError(.internal, "sealing the Ack: \(error.code.rawValue)"))
+        }
+        state = .established
+        let established = EstablishedHandshake(
+            transport: confirming.transport, device: confirming.device, pattern: confirming.request.pattern,
+            handshakeHash: confirming.handshakeHash, pendingPlaintext: confirming.plaintext)
+        return .complete(out, established)
+    }
+
+    /// Storage refused the device (or failed); also a deadline or a transport failure.
     public mutating func authorizationFailed(_ error: ConnectError) -> Action {
-        fail(error)
+        switch state {
+        case .awaitingConfirmation(let confirming), .openingSession(let confirming):
+            return failSealed(error, confirming)
+        default:
+            return fail(error)
+        }
     }
 
     private mutating func fail(_ error: ConnectError) -> Action {
@@ -192,19 +303,34 @@ public struct ConnectHandshake: Sendable {
         return .fail(error, HandshakeMessages.errorFrame(error, sequence: nextSequence()))
     }
 
+    /// After the Noise handshake the client reads units, so the Error travels sealed.
+    private mutating func failSealed(_ error: ConnectError, _ confirming: Confirming) -> Action {
+        state = .failed
+        var transport = confirming.transport
+        var out = ByteBuffer()
+        let frame = HandshakeMessages.errorFrame(error, sequence: nextSequence())
+        guard (try? CCPSecureUnits.seal(Self.encode([frame]), transport: &transport, into: &out)) != nil else { return .fail(error, frame) }
+        return .failSealed(error, out)
+    }
+
     private mutating func nextSequence() -> UInt32 {
         sequence &+= 1
         return sequence
     }
 
-    private func ackFrame(_ request: HelloRequest, _ device: AuthorizedDevice) -> CCPFrame {
+    private mutating func ackFrame(_ request: HelloRequest, _ device: AuthorizedDevice) -> CCPFrame {
         let ack = HandshakeMessages.Ack(
             handshake: "ok", session: device.sessionID,
             user: .init(id: device.userID, handle: device.handle, displayName: device.displayName),
             deviceCertificate: Hex.encode(device.certificate), deviceCAPublic: Hex.encode(configuration.deviceCAPublic),
             noiseKeyVersion: request.noiseKeyVersion, keepaliveInterval: configuration.keepaliveInterval)
-        var copy = self
-        return HandshakeMessages.frame(.ack, sequence: copy.nextSequence(), ack)
+        return HandshakeMessages.frame(.ack, sequence: nextSequence(), ack)
+    }
+
+    static func encode(_ frames: [CCPFrame]) -> ByteBuffer {
+        var out = ByteBuffer()
+        for frame in frames { frame.write(to: &out) }
+        return out
     }
 
     /// Validates a Hello in the taxonomy's order: decode, protocol_version, pattern, proof, noise.
@@ -212,6 +338,12 @@ public struct ConnectHandshake: Sendable {
         let hello = try HandshakeMessages.decode(HandshakeMessages.Hello.self, from: frame)
         guard hello.supportedVersions.contains(where: { configuration.supportedVersions.contains($0) }) else {
             throw ConnectError(.protocolVersion, "supported versions \(hello.supportedVersions) share none with \(configuration.supportedVersions)")
+        }
+        guard hello.handshakeRevision == Self.revision else {
+            throw ConnectError(
+                .protocolVersion,
+                "handshake_revision \(hello.handshakeRevision.map(String.init) ?? "missing") is not \(Self.revision): this server needs the confirmed handshake (docs/PROTOCOL.md §1.2); update the client"
+            )
         }
         guard let pattern = NoisePattern(rawValue: hello.pattern) else {
             throw ConnectError(.pattern, "pattern \(hello.pattern.prefix(16)) is not XK or IK")

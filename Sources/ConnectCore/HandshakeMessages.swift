@@ -28,9 +28,12 @@ public enum HandshakeMessages {
         public var deviceProof: String
         public var user: User?
         public var certificate: String?
+        /// `2` for the confirmed handshake (docs/PROTOCOL.md §1.2); a Hello without it is refused.
+        public var handshakeRevision: Int?
 
         enum CodingKeys: String, CodingKey {
             case pattern
+            case handshakeRevision = "handshake_revision"
             case supportedVersions = "supported_versions"
             case deviceID = "device_id"
             case handshake
@@ -42,8 +45,9 @@ public enum HandshakeMessages {
 
         public init(
             pattern: String, supportedVersions: [Int], deviceID: String, handshake: String, clientStatic: String, devicePublic: String,
-            deviceProof: String, user: User? = nil, certificate: String? = nil
+            deviceProof: String, user: User? = nil, certificate: String? = nil, handshakeRevision: Int? = ConnectHandshake.revision
         ) {
+            self.handshakeRevision = handshakeRevision
             self.pattern = pattern
             self.supportedVersions = supportedVersions
             self.deviceID = deviceID
@@ -56,9 +60,10 @@ public enum HandshakeMessages {
         }
     }
 
-    /// `Auth`, server → client.
+    /// `Auth`, server → client. Revision 2 sends no `session` here: the session id travels only in
+    /// the encrypted Ack, after the client confirmed the handshake.
     public struct ServerAuth: Codable, Sendable, Hashable {
-        public var session: String
+        public var session: String?
         public var deviceID: String
         public var handshake: String
         public var serverStatic: String
@@ -81,7 +86,17 @@ public enum HandshakeMessages {
         public init(handshake: String) { self.handshake = handshake }
     }
 
-    /// `Ack`, server → client, the last plaintext frame.
+    /// `Auth`, client → server, the first encrypted frame (revision 2): the confirmation proof
+    /// (``DeviceProof/signConfirmation(deviceKey:domain:deviceID:handshakeHash:)``), hex.
+    public struct Confirm: Codable, Sendable, Hashable {
+        public var deviceProof: String
+        enum CodingKeys: String, CodingKey {
+            case deviceProof = "device_proof"
+        }
+        public init(deviceProof: String) { self.deviceProof = deviceProof }
+    }
+
+    /// `Ack`, server → client: in revision 2 the first encrypted frame from the server.
     public struct Ack: Codable, Sendable, Hashable {
         public struct User: Codable, Sendable, Hashable {
             public var id: String

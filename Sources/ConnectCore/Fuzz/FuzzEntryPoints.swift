@@ -42,7 +42,8 @@ private let connectHelloConfiguration = try? ConnectHelloFuzzFixture.configurati
 /// as `ConnectConnection` does. When the machine asks to authorize, a Hello with an odd sequence
 /// number (what clients send) is authorized with ``ConnectHelloFuzzFixture/device(for:)`` and one
 /// with an even sequence number is refused, so both paths run. After XK's message 3 (or IK's Auth)
-/// the rest of the stream is opened as encrypted units. Must never crash.
+/// the stream is encrypted units: the confirmation, then (once the session is "opened") the rest,
+/// decoded as the established session does. Must never crash.
 public func fuzzConnectHello(_ bytes: UnsafeRawBufferPointer) {
     _ = runConnectHello(bytes)
 }
@@ -63,42 +64,64 @@ func runConnectHello(_ bytes: UnsafeRawBufferPointer) -> ConnectHelloOutcome {
     guard let configuration = connectHelloConfiguration else { return .incomplete }
     var handshake = ConnectHandshake(configuration: configuration)
     var buffer = ByteBuffer(bytes: bytes)
-    var decoder = CCPFrameDecoder()
-    // Each frame consumes at least 2 bytes, so this bound is never the one that stops the loop.
+    var decoder = CCPFrameDecoder(limits: ConnectHandshake.frameLimits)
+    // Each step consumes at least 2 bytes or ends the run, so this bound is never the one that stops the loop.
     for _ in 0...bytes.count {
-        let frame: CCPFrame
-        do {
-            guard case .frame(let decoded) = try decoder.decode(buffer: &buffer) else { return .incomplete }
-            frame = decoded
-        } catch {
-            return .frameError(error.code.rawValue)
-        }
-        var action = handshake.receive(frame)
-        if case .authorize(let request) = action {
-            precondition(!handshake.isFinished, "asked to authorize after the handshake ended")
-            if frame.sequence % 2 == 1 {
-                action = handshake.authorized(ConnectHelloFuzzFixture.device(for: request))
-            } else {
-                action = handshake.authorizationFailed(ConnectError(.pairingRequired, "refused by the fuzz entry point"))
+        var action: ConnectHandshake.Action
+        if handshake.expectsUnits {
+            guard let next = handshake.receiveUnits(&buffer) else { return .incomplete }
+            action = next
+        } else {
+            let frame: CCPFrame
+            do {
+                guard case .frame(let decoded) = try decoder.decode(buffer: &buffer) else { return .incomplete }
+                frame = decoded
+            } catch {
+                return .frameError(error.code.rawValue)
+            }
+            action = handshake.receive(frame)
+            if case .authorize(let request) = action {
+                precondition(!handshake.isFinished, "asked to authorize after the handshake ended")
+                if frame.sequence % 2 == 1 {
+                    action = handshake.authorized(ConnectHelloFuzzFixture.device(for: request))
+                } else {
+                    action = handshake.authorizationFailed(ConnectError(.pairingRequired, "refused by the fuzz entry point"))
+                }
             }
         }
+        if case .openSession = action {
+            action = handshake.sessionOpened("fuzz-session")
+        }
         switch action {
-        case .authorize:
-            preconditionFailure("authorized(_:) and authorizationFailed(_:) never ask to authorize again")
+        case .authorize, .openSession:
+            preconditionFailure("authorized(_:), authorizationFailed(_:) and sessionOpened(_:) never ask again")
         case .send(let frames):
             precondition(!handshake.isFinished && !frames.isEmpty, "send must leave the handshake open and send something")
             writeAll(frames)
-        case .complete(let frames, let established):
-            precondition(handshake.isFinished, "complete must finish the handshake")
-            writeAll(frames)
-            return .established(established.pattern, frames: openUnits(&buffer, transport: established.transport))
+        case .awaitConfirmation:
+            precondition(handshake.expectsUnits, "awaitConfirmation must switch to units")
+        case .complete(let units, let established):
+            precondition(handshake.isFinished && units.readableBytes > 0, "complete must finish the handshake with the sealed Ack")
+            var pending = established.pendingPlaintext
+            return .established(established.pattern, frames: countFrames(&pending) + openUnits(&buffer, transport: established.transport))
         case .fail(let error, let errorFrame):
             precondition(handshake.isFinished && errorFrame.type == .error, "fail must finish the handshake with an Error frame")
             writeAll([errorFrame])
             return .failed(error.code.rawValue)
+        case .failSealed(let error, let units):
+            precondition(handshake.isFinished && units.readableBytes > 0, "failSealed must finish the handshake with sealed units")
+            return .failed(error.code.rawValue)
         }
     }
     return .incomplete
+}
+
+/// Frames decodable from `plaintext` (the bytes after the confirmation frame).
+private func countFrames(_ plaintext: inout ByteBuffer) -> Int {
+    var decoder = CCPFrameDecoder()
+    var frames = 0
+    while case .frame = try? decoder.decode(buffer: &plaintext) { frames += 1 }
+    return frames
 }
 
 /// Encodes what the server would send; the encoding must agree with `encodedSize`.

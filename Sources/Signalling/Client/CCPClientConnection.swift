@@ -56,13 +56,15 @@ public struct CCPClientConnection: Sendable {
     private enum State: Sendable {
         case idle
         case awaitingAuth(NoiseHandshakeState)
-        case awaitingAck(NoiseTransport?)
+        case awaitingAck(NoiseTransport)
         case established(NoiseTransport)
         case failed
     }
 
     public let identity: DeviceIdentity
     public let options: Options
+    /// Tests only: sign the confirmation with this key instead of the device key (an impostor).
+    var confirmationSigner: Curve25519.Signing.PrivateKey?
     private var state: State = .idle
     private var buffer = ByteBuffer()
     private var plaintext = ByteBuffer()
@@ -106,71 +108,109 @@ public struct CCPClientConnection: Sendable {
         buffer.writeBuffer(&bytes)
         var events = Events()
         while true {
-            if case .established(var transport) = state {
-                do {
-                    while let chunk = try units.open(buffer: &buffer, transport: &transport) {
-                        var chunk = chunk
-                        plaintext.writeBuffer(&chunk)
-                    }
-                } catch {
-                    state = .failed
-                    throw CCPClientError(code: "noise", detail: error.code.rawValue)
-                }
+            switch state {
+            case .established(var transport):
+                try openUnits(&transport)
                 state = .established(transport)
                 while let frame = try nextFrame(fromPlaintext: true) {
-                    if frame.type == .error, let payload = try? HandshakeMessages.decode(HandshakeMessages.ErrorPayload.self, from: frame),
-                        frame.channelID == 0, payload.error != "unsupported"
+                    events.frames.append(frame)
+                    if frame.type == .error, frame.channelID == 0,
+                        let payload = try? HandshakeMessages.decode(HandshakeMessages.ErrorPayload.self, from: frame), payload.error != "unsupported"
                     {
-                        events.frames.append(frame)
                         return events
                     }
-                    events.frames.append(frame)
                 }
                 return events
+            case .awaitingAck(var transport):
+                // Revision 2: the Ack is the server's first encrypted frame. A refusal of message 3
+                // comes before the server could encrypt, as a plaintext Error frame.
+                do {
+                    try openUnits(&transport)
+                } catch {
+                    if let refusal = plaintextError() { throw refusal }
+                    throw error
+                }
+                state = .awaitingAck(transport)
+                guard let frame = try nextFrame(fromPlaintext: true) else { return events }
+                if frame.type == .error { throw serverError(frame) }
+                guard frame.type == .ack else { throw fail("expected Ack, got \(frame.type)") }
+                let ack = try decodeJSON(HandshakeMessages.Ack.self, frame)
+                self.ack = ack
+                events.ack = ack
+                state = .established(transport)
+            default:
+                guard let frame = try nextFrame(fromPlaintext: false) else { return events }
+                if frame.type == .error { throw serverError(frame) }
+                try handshakeStep(frame, events: &events)
             }
-            guard let frame = try nextFrame(fromPlaintext: false) else { return events }
-            if frame.type == .error {
-                state = .failed
-                let payload = try? HandshakeMessages.decode(HandshakeMessages.ErrorPayload.self, from: frame)
-                throw CCPClientError(code: payload?.error ?? "decode", detail: payload?.detail ?? "")
-            }
-            try handshakeStep(frame, events: &events)
         }
     }
 
-    private mutating func handshakeStep(_ frame: CCPFrame, events: inout Events) throws(CCPClientError) {
-        switch state {
-        case .awaitingAuth(var noise):
-            guard frame.type == .auth else { throw fail("expected Auth, got \(frame.type)") }
-            let auth = try decodeJSON(HandshakeMessages.ServerAuth.self, frame)
-            guard let message = Hex.decode(auth.handshake) else { throw fail("Auth handshake is not hex") }
-            do {
-                switch try noise.readMessage(message) {
-                case .receivedPayloadAndComplete(_, let result):
-                    state = .awaitingAck(result.transport)
-                case .receivedPayload:
-                    guard case .sendMessageAndComplete(let third, let result) = try noise.writeMessage() else { throw fail("XK did not complete") }
-                    events.outgoing.writeImmutableBuffer(
-                        Self.encode([HandshakeMessages.frame(.auth, sequence: nextSequence(), HandshakeMessages.ClientAuth(handshake: Hex.encode(third)))]))
-                    state = .awaitingAck(result.transport)
-                default:
-                    throw fail("unexpected Noise action")
-                }
-            } catch let error as CCPError {
-                state = .failed
-                throw CCPClientError(code: "noise", detail: error.code.rawValue)
-            } catch {
-                throw fail("\(error)")
+    /// Opens every complete unit in `buffer` into `plaintext`.
+    private mutating func openUnits(_ transport: inout NoiseTransport) throws(CCPClientError) {
+        do {
+            while let chunk = try units.open(buffer: &buffer, transport: &transport) {
+                var chunk = chunk
+                plaintext.writeBuffer(&chunk)
             }
-        case .awaitingAck(let transport?):
-            guard frame.type == .ack else { throw fail("expected Ack, got \(frame.type)") }
-            let ack = try decodeJSON(HandshakeMessages.Ack.self, frame)
-            self.ack = ack
-            events.ack = ack
-            state = .established(transport)
-        default:
-            throw fail("unexpected frame \(frame.type)")
+        } catch {
+            state = .failed
+            throw CCPClientError(code: "noise", detail: error.code.rawValue)
         }
+    }
+
+    /// A plaintext `Error` frame at the front of `buffer`, as the server's refusal.
+    private mutating func plaintextError() -> CCPClientError? {
+        var copy = buffer
+        var decoder = CCPFrameDecoder()
+        guard case .frame(let frame)? = try? decoder.decode(buffer: &copy), frame.type == .error else { return nil }
+        return serverError(frame)
+    }
+
+    private mutating func serverError(_ frame: CCPFrame) -> CCPClientError {
+        state = .failed
+        let payload = try? HandshakeMessages.decode(HandshakeMessages.ErrorPayload.self, from: frame)
+        return CCPClientError(code: payload?.error ?? "decode", detail: payload?.detail ?? "")
+    }
+
+    private mutating func handshakeStep(_ frame: CCPFrame, events: inout Events) throws(CCPClientError) {
+        guard case .awaitingAuth(var noise) = state else { throw fail("unexpected frame \(frame.type)") }
+        guard frame.type == .auth else { throw fail("expected Auth, got \(frame.type)") }
+        let auth = try decodeJSON(HandshakeMessages.ServerAuth.self, frame)
+        guard let message = Hex.decode(auth.handshake) else { throw fail("Auth handshake is not hex") }
+        let result: NoiseHandshakeResult
+        do {
+            switch try noise.readMessage(message) {
+            case .receivedPayloadAndComplete(_, let complete):
+                result = complete
+            case .receivedPayload:
+                guard case .sendMessageAndComplete(let third, let complete) = try noise.writeMessage() else { throw fail("XK did not complete") }
+                events.outgoing.writeImmutableBuffer(
+                    Self.encode([HandshakeMessages.frame(.auth, sequence: nextSequence(), HandshakeMessages.ClientAuth(handshake: Hex.encode(third)))]))
+                result = complete
+            default:
+                throw fail("unexpected Noise action")
+            }
+        } catch let error as CCPError {
+            state = .failed
+            throw CCPClientError(code: "noise", detail: error.code.rawValue)
+        } catch let error as CCPClientError {
+            throw error
+        } catch {
+            throw fail("\(error)")
+        }
+        // Key confirmation (revision 2): the first encrypted unit proves, over this connection's
+        // handshake hash, that this device's key holder is here now.
+        var transport = result.transport
+        do {
+            let proof = try DeviceProof.signConfirmation(
+                deviceKey: try confirmationSigner ?? identity.deviceKey(), domain: options.domain, deviceID: identity.deviceID, handshakeHash: result.handshakeHash)
+            let confirm = HandshakeMessages.frame(.auth, sequence: nextSequence(), HandshakeMessages.Confirm(deviceProof: Hex.encode(proof)))
+            try CCPSecureUnits.seal(Self.encode([confirm]), transport: &transport, into: &events.outgoing)
+        } catch {
+            throw fail("cannot confirm the handshake: \(error)")
+        }
+        state = .awaitingAck(transport)
     }
 
     /// Encrypts frames into units to send.

@@ -26,6 +26,18 @@ struct ConnectAuthorizer: Sendable {
         }
     }
 
+    /// Opens the REST bearer session of a device whose client confirmed the handshake (never
+    /// before: the id is a credential) and returns its id.
+    func openSession(for device: AuthorizedDevice, now: Date) async throws(ConnectError) -> String {
+        let sessionID = SessionToken.generate()
+        do {
+            try await storage.openSession(id: sessionID, deviceID: device.deviceID, now: now)
+        } catch {
+            throw ConnectError(.internal, "storage: \(error)")
+        }
+        return sessionID
+    }
+
     /// A presented certificate must parse, be signed by the device CA, be current and name this device and key.
     private func checkCertificate(_ bytes: [UInt8], request: HelloRequest, now: Date) throws(ConnectError) {
         let certificate: DeviceCertificate
@@ -46,10 +58,8 @@ struct ConnectAuthorizer: Sendable {
         let (device, registered) = try await lookUpOrRegister(request, now: now)
         guard let user = try await storage.user(id: device.userID) else { throw ConnectError(.internal, "device without user") }
         let certificate = try await certificateFor(device, now: now)
-        let sessionID = SessionToken.generate()
-        try await storage.openSession(id: sessionID, deviceID: device.deviceID, now: now)
         return AuthorizedDevice(
-            sessionID: sessionID, deviceID: device.deviceID, userID: user.id, handle: user.handle, displayName: user.displayName,
+            deviceID: device.deviceID, userID: user.id, handle: user.handle, displayName: user.displayName,
             certificate: certificate, registered: registered)
     }
 
@@ -129,6 +139,12 @@ enum DeviceCertificates {
 
 /// Session ids (the REST bearer): 32 random bytes, base64url without padding.
 enum SessionToken {
+    /// What the ledger and logs carry instead of a session id (a bearer credential): the first 16
+    /// hex digits of its SHA-256, enough to correlate records, useless as a credential.
+    static func ledgerHash(_ sessionID: String) -> String {
+        String(SHA256.hash(data: Data(sessionID.utf8)).map { String(format: "%02x", $0) }.joined().prefix(16))
+    }
+
     static func generate() -> String {
         let key = SymmetricKey(size: .bits256)
         let data = key.withUnsafeBytes { Data($0) }

@@ -27,6 +27,12 @@ public struct ConnectConfiguration: Sendable {
     public var relayStreamIdle: Duration
     /// How long `GET /connect/{id}` (long-poll) waits for downstream data.
     public var longPollWait: Duration
+    /// `limits.handshake_timeout`: a `/connect` stream must finish its handshake this soon after it
+    /// opened (an absolute deadline; bytes trickling in do not extend it).
+    public var handshakeTimeout: Duration = .seconds(10)
+    /// `limits.connect_handshakes_per_ip`: `/connect` streams from one address still in their
+    /// handshake at once (HTTP/2 can multiplex many streams on one socket).
+    public var handshakesPerAddress = 16
 
     /// `turn.urls` (server-info `ice_servers`; credentials come from `/rtc` and WHIP).
     public var turnURLs: [String] = []

@@ -33,10 +33,12 @@ struct ConnectConnection: Sendable {
     let transportName: String
     let remoteAddress: String
 
-    func run<Inbound: AsyncSequence & Sendable>(inbound: Inbound, outbound: some ConnectOutbound, rateLimited: Bool) async
-    where Inbound.Element == ByteBuffer {
-        if rateLimited {
-            let error = ConnectError(.rateLimited, "too many /connect attempts from this address")
+    /// Runs the stream; `refusal` (a rate limit) answers with that Error at once.
+    /// `handshakeEnded` runs once when the handshake phase ends (established or not).
+    func run<Inbound: AsyncSequence & Sendable>(
+        inbound: Inbound, outbound: some ConnectOutbound, refusal: ConnectError?, handshakeEnded: @escaping @Sendable () -> Void = {}
+    ) async where Inbound.Element == ByteBuffer {
+        if let error = refusal {
             var handshake = service.makeHandshake(now: Date())
             recordFailure(error, deviceID: nil, pattern: nil)
             if case .fail(_, let frame) = handshake.authorizationFailed(error) {
@@ -53,6 +55,11 @@ struct ConnectConnection: Sendable {
                 } catch {}
                 continuation.yield(.inboundEnded)
             }
+            let deadline = service.configuration.handshakeTimeout
+            group.addTask {
+                guard (try? await Task.sleep(for: deadline)) != nil else { return }
+                continuation.yield(.handshakeDeadline)
+            }
             let interval = Duration.seconds(service.configuration.keepaliveInterval)
             group.addTask {
                 while !Task.isCancelled {
@@ -60,104 +67,133 @@ struct ConnectConnection: Sendable {
                     continuation.yield(.tick)
                 }
             }
-            await self.process(events: events, continuation: continuation, outbound: outbound)
+            var iterator = events.makeAsyncIterator()
+            let result = await self.performHandshake(iterator: &iterator, outbound: outbound)
+            handshakeEnded()
+            if let (established, buffer) = result {
+                let idle = IdleDeadline(interval: .seconds(service.configuration.keepaliveInterval), now: ContinuousClock.now)
+                await runEstablished(established, buffer: buffer, iterator: &iterator, continuation: continuation, outbound: outbound, idle: idle)
+            }
             continuation.finish()
             group.cancelAll()
         }
     }
 
-    private func process(events: AsyncStream<ConnectionEvent>, continuation: AsyncStream<ConnectionEvent>.Continuation, outbound: some ConnectOutbound) async {
+    /// The handshake phase; returns the established session and the bytes after it, or nil when the
+    /// stream was refused or closed (then the outbound is closed already).
+    private func performHandshake(iterator: inout AsyncStream<ConnectionEvent>.Iterator, outbound: some ConnectOutbound) async
+        -> (EstablishedHandshake, ByteBuffer)?
+    {
         var handshake = service.makeHandshake(now: Date())
-        var decoder = CCPFrameDecoder()
+        // Before the session exists a frame is at most a few KB (ConnectHandshake.frameLimits).
+        var decoder = CCPFrameDecoder(limits: ConnectHandshake.frameLimits)
         var buffer = ByteBuffer()
         var pending: HelloRequest?
-        var authorized: AuthorizedDevice?
-        let clock = ContinuousClock()
-        var idle = IdleDeadline(interval: .seconds(service.configuration.keepaliveInterval), now: clock.now)
-        var iterator = events.makeAsyncIterator()
 
-        // Handshake phase: plaintext frames.
+        // Handshake phase: plaintext frames, then the client's confirmation unit. Bounded by the
+        // absolute `limits.handshake_timeout` (the deadline task in run), not by inbound activity.
         var established: EstablishedHandshake?
         handshakeLoop: while established == nil, let event = await iterator.next() {
             switch event {
             case .inbound(var chunk):
                 buffer.writeBuffer(&chunk)
-                idle.activity(at: clock.now)
+                guard buffer.readableBytes <= Self.maxHandshakeBuffer else {
+                    await fail(ConnectError(.decode, "more than \(Self.maxHandshakeBuffer) bytes before the handshake completed"), &handshake, pending, outbound)
+                    return nil
+                }
             case .inboundEnded, .close:
-                await closeSession(authorized)
-                if pending != nil || authorized != nil {
+                if pending != nil {
                     recordFailure(ConnectError(.noise, "client closed during the handshake"), deviceID: pending?.deviceID, pattern: pending?.pattern)
                 }
                 await outbound.close()
-                return
-            case .tick:
-                if idle.isExpired(at: clock.now) {
-                    await fail(ConnectError(.decode, "handshake timed out"), handshake: &handshake, request: pending, device: authorized, outbound: outbound)
-                    return
-                }
-                continue handshakeLoop
-            case .send:
+                return nil
+            case .handshakeDeadline:
+                await fail(
+                    ConnectError(.handshakeTimeout, "the handshake did not complete within \(service.configuration.handshakeTimeout)"), &handshake,
+                    pending, outbound)
+                return nil
+            case .tick, .send:
                 continue handshakeLoop
             }
             while established == nil {
-                let frame: CCPFrame
-                do {
-                    guard case .frame(let decoded) = try decoder.decode(buffer: &buffer) else { break }
-                    frame = decoded
-                } catch {
-                    await fail(ConnectError(.decode, error.code.rawValue), handshake: &handshake, request: pending, device: authorized, outbound: outbound)
-                    return
+                var action: ConnectHandshake.Action
+                var frame: CCPFrame?
+                if handshake.expectsUnits {
+                    guard let next = handshake.receiveUnits(&buffer) else { break }
+                    action = next
+                } else {
+                    do {
+                        guard case .frame(let decoded) = try decoder.decode(buffer: &buffer) else { break }
+                        frame = decoded
+                    } catch {
+                        await fail(ConnectError(.decode, error.code.rawValue), &handshake, pending, outbound)
+                        return nil
+                    }
+                    action = handshake.receive(frame ?? CCPFrame(type: .error, channelID: 0, sequence: 0, json: "{}"))
                 }
-                var action = handshake.receive(frame)
                 if case .authorize(let request) = action {
                     pending = request
                     do {
-                        let device = try await service.authorizer.authorize(request, now: Date())
-                        authorized = device
-                        action = handshake.authorized(device)
+                        action = handshake.authorized(try await service.authorizer.authorize(request, now: Date()))
+                    } catch {
+                        action = handshake.authorizationFailed(error)
+                    }
+                }
+                if case .openSession(let device) = action {
+                    do {
+                        action = handshake.sessionOpened(try await service.authorizer.openSession(for: device, now: Date()))
                     } catch {
                         action = handshake.authorizationFailed(error)
                     }
                 }
                 switch action {
-                case .authorize:
+                case .authorize, .openSession, .awaitConfirmation:
                     continue
                 case .send(let frames):
                     guard await write(.plaintext(frames, Self.encode(frames)), to: outbound) else {
-                        await closeSession(authorized)
-                        return
+                        await outbound.close()
+                        return nil
                     }
-                case .complete(let frames, let result):
-                    guard await write(.plaintext(frames, Self.encode(frames)), to: outbound) else {
-                        await closeSession(authorized)
-                        return
+                case .complete(let units, let result):
+                    guard await write(.units(units), to: outbound) else {
+                        await closeSession(result.device)
+                        await outbound.close()
+                        return nil
                     }
                     established = result
                 case .fail(let error, let errorFrame):
                     // Ledger first: a client that saw the Error frame finds the record.
-                    recordFailure(error, deviceID: pending?.deviceID ?? Self.helloDeviceID(frame: frame), pattern: pending?.pattern)
+                    recordFailure(error, deviceID: pending?.deviceID ?? frame.flatMap(Self.helloDeviceID(frame:)), pattern: pending?.pattern)
                     _ = await write(.plaintext([errorFrame], Self.encode([errorFrame])), to: outbound)
-                    await closeSession(authorized)
                     await outbound.close()
-                    return
+                    return nil
+                case .failSealed(let error, let units):
+                    recordFailure(error, deviceID: pending?.deviceID, pattern: pending?.pattern)
+                    _ = await write(.units(units), to: outbound)
+                    await outbound.close()
+                    return nil
                 }
             }
         }
         guard let established else {
             await outbound.close()
-            return
+            return nil
         }
         service.ledger.record(
             scope: .handshake, result: "ok",
             fields: [
                 "device_id": .string(established.device.deviceID), "user_id": .string(established.device.userID),
-                "session": .string(established.device.sessionID), "pattern": .string(established.pattern.rawValue),
+                "session_hash": .string(SessionToken.ledgerHash(established.device.sessionID)), "pattern": .string(established.pattern.rawValue),
                 "transport": .string(transportName), "remote": .string(remoteAddress),
                 "registered": .bool(established.device.registered),
             ])
         Counter(label: "commucat_connect_handshakes_total", dimensions: [("result", "ok"), ("pattern", established.pattern.rawValue)]).increment()
-        await runEstablished(established, buffer: buffer, iterator: &iterator, continuation: continuation, outbound: outbound, idle: idle)
+        return (established, buffer)
     }
+
+    /// Bytes a client may have sent before its handshake completes (a Hello, message 3 and the
+    /// confirmation unit take a few KB).
+    static let maxHandshakeBuffer = 64 * 1024
 
     private func runEstablished(
         _ established: EstablishedHandshake, buffer initial: ByteBuffer, iterator: inout AsyncStream<ConnectionEvent>.Iterator,
@@ -170,7 +206,7 @@ struct ConnectConnection: Sendable {
         var units = CCPSecureUnits.Decoder()
         var decoder = CCPFrameDecoder()
         var cipherBuffer = initial
-        var plainBuffer = ByteBuffer()
+        var plainBuffer = established.pendingPlaintext
         let clock = ContinuousClock()
         var idle = initialIdle
         var outSequence: UInt32 = 0
@@ -187,7 +223,7 @@ struct ConnectConnection: Sendable {
             return await write(.units(out), to: outbound)
         }
 
-        var pendingEvent: ConnectionEvent? = cipherBuffer.readableBytes > 0 ? .inbound(ByteBuffer()) : nil
+        var pendingEvent: ConnectionEvent? = cipherBuffer.readableBytes > 0 || plainBuffer.readableBytes > 0 ? .inbound(ByteBuffer()) : nil
         eventLoop: while closing == nil {
             let event: ConnectionEvent
             if let next = pendingEvent {
@@ -242,12 +278,17 @@ struct ConnectConnection: Sendable {
                 closing = .some(error)
             case .inboundEnded:
                 closing = .some(nil)
+            case .handshakeDeadline:
+                continue eventLoop
             }
         }
         if case .some(.some(let error)) = closing {
             service.ledger.record(
                 scope: .handshake, result: "closed",
-                fields: ["device_id": .string(session.deviceID), "session": .string(session.sessionID), "code": .string(error.code.rawValue)])
+                fields: [
+                    "device_id": .string(session.deviceID), "session_hash": .string(SessionToken.ledgerHash(session.sessionID)),
+                    "code": .string(error.code.rawValue),
+                ])
             Counter(label: "commucat_connect_rejections_total", dimensions: [("code", error.code.rawValue)]).increment()
             _ = await sendFrames([HandshakeMessages.errorFrame(error, sequence: outSequence &+ 1)])
         }
@@ -257,19 +298,18 @@ struct ConnectConnection: Sendable {
         await outbound.close()
     }
 
-    private func fail(
-        _ error: ConnectError, handshake: inout ConnectHandshake, request: HelloRequest?, device: AuthorizedDevice?, outbound: some ConnectOutbound
-    ) async {
+    private func fail(_ error: ConnectError, _ handshake: inout ConnectHandshake, _ request: HelloRequest?, _ outbound: some ConnectOutbound) async {
         recordFailure(error, deviceID: request?.deviceID, pattern: request?.pattern)
-        if case .fail(_, let frame) = handshake.authorizationFailed(error) {
-            _ = await write(.plaintext([frame], Self.encode([frame])), to: outbound)
+        switch handshake.authorizationFailed(error) {
+        case .fail(_, let frame): _ = await write(.plaintext([frame], Self.encode([frame])), to: outbound)
+        case .failSealed(_, let units): _ = await write(.units(units), to: outbound)
+        default: break
         }
-        await closeSession(device)
         await outbound.close()
     }
 
     private func closeSession(_ device: AuthorizedDevice?) async {
-        guard let device else { return }
+        guard let device, !device.sessionID.isEmpty else { return }
         try? await service.storage.closeSession(id: device.sessionID, now: Date())
     }
 

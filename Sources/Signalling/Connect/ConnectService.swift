@@ -5,6 +5,7 @@ import Ledger
 import Logging
 import Redis
 import Storage
+import Synchronization
 
 /// Everything `/connect`, pairing and the device endpoints share: storage, the ephemeral store
 /// (rate limits), the ledger, the server keyring, live sessions and the frame delegate.
@@ -17,6 +18,8 @@ public final class ConnectService: Sendable {
     public let registry: ConnectSessionRegistry
     public let delegate: any ConnectSessionDelegate
     public let relays: RelayStreamTable
+    /// Streams per address still in their handshake (``ConnectConfiguration/handshakesPerAddress``).
+    let handshakeGate: AddressGate
     let logger: Logger
     let authorizer: ConnectAuthorizer
 
@@ -32,6 +35,7 @@ public final class ConnectService: Sendable {
         self.registry = ConnectSessionRegistry()
         self.delegate = delegate
         self.relays = RelayStreamTable()
+        self.handshakeGate = AddressGate(limit: configuration.handshakesPerAddress)
         self.logger = logger
         self.authorizer = ConnectAuthorizer(storage: storage, ledger: ledger, keyring: keyring, autoApprove: configuration.autoApproveDevices)
     }
@@ -74,9 +78,18 @@ public final class ConnectService: Sendable {
     public func serve<Inbound: AsyncSequence & Sendable>(
         inbound: Inbound, outbound: some ConnectOutbound, transport: String, remoteAddress: String
     ) async where Inbound.Element == ByteBuffer {
-        let allowed = await allow(configuration.connectRateLimit, scope: "connect", address: remoteAddress)
-        await ConnectConnection(service: self, transportName: transport, remoteAddress: remoteAddress)
-            .run(inbound: inbound, outbound: outbound, rateLimited: !allowed)
+        let connection = ConnectConnection(service: self, transportName: transport, remoteAddress: remoteAddress)
+        guard await allow(configuration.connectRateLimit, scope: "connect", address: remoteAddress) else {
+            await connection.run(inbound: inbound, outbound: outbound, refusal: ConnectError(.rateLimited, "too many /connect attempts from this address"))
+            return
+        }
+        guard handshakeGate.enter(remoteAddress) else {
+            await connection.run(
+                inbound: inbound, outbound: outbound,
+                refusal: ConnectError(.rateLimited, "more than \(configuration.handshakesPerAddress) unfinished /connect handshakes from this address"))
+            return
+        }
+        await connection.run(inbound: inbound, outbound: outbound, refusal: nil) { [handshakeGate] in handshakeGate.leave(remoteAddress) }
     }
 
     /// Graceful shutdown: ends every live session (WebSocket, HTTP/2, SSE, long-poll) so that the
@@ -94,3 +107,31 @@ public final class ConnectService: Sendable {
 }
 
 import NIOCore
+
+/// Counts something per client address under a cap (streams in their handshake); thread-safe.
+final class AddressGate: Sendable {
+    private let limit: Int
+    private let counts = Mutex<[String: Int]>([:])
+
+    init(limit: Int) { self.limit = limit }
+
+    /// Takes one slot for `address`; false when it already holds `limit`.
+    func enter(_ address: String) -> Bool {
+        counts.withLock { counts in
+            let current = counts[address, default: 0]
+            guard current < limit else { return false }
+            counts[address] = current + 1
+            return true
+        }
+    }
+
+    /// Gives one slot of `address` back.
+    func leave(_ address: String) {
+        counts.withLock { counts in
+            let remaining = counts[address, default: 0] - 1
+            counts[address] = remaining > 0 ? remaining : nil
+        }
+    }
+
+    func count(_ address: String) -> Int { counts.withLock { $0[address, default: 0] } }
+}

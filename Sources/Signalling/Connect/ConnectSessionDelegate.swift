@@ -117,6 +117,8 @@ enum ConnectionEvent: Sendable {
     case tick
     case send([CCPFrame])
     case close(ConnectError?)
+    /// `limits.handshake_timeout` passed since the stream opened (ignored once established).
+    case handshakeDeadline
 }
 
 /// Tracks inbound silence (SPEC §4.3: a silent session closes after 3 keepalive intervals).

@@ -13,7 +13,7 @@ import Testing
 @Suite struct ConnectHandshakeMutationTests {
     static let taxonomy: Set<String> = [
         "protocol_version", "pattern", "proof", "noise", "pairing_required", "device_revoked", "certificate", "rate_limited", "decode",
-        "internal",
+        "internal", "handshake_timeout",
     ]
 
     /// A small deterministic generator (SplitMix64), so failures reproduce.
@@ -56,8 +56,8 @@ import Testing
             case .authorize:
                 // A mutation that kept the Hello valid (e.g. inside `user`): the machine may proceed.
                 _ = server.authorized(fixture.device())
-            case .send, .complete:
-                Issue.record("a Hello cannot complete the handshake by itself")
+            case .send, .complete, .awaitConfirmation, .openSession, .failSealed:
+                Issue.record("a Hello cannot move the handshake past authorization by itself")
             }
         }
         #expect(refusals["decode", default: 0] > 0)
@@ -84,7 +84,7 @@ import Testing
             switch action {
             case .fail(let error, _):
                 #expect(["noise", "decode"].contains(error.code.rawValue))
-            case .complete:
+            case .awaitConfirmation:
                 // Flipping a hex digit's case keeps the bytes: still a valid message 3.
                 break
             default:

@@ -29,40 +29,66 @@ import Testing
         AuthorizedDevice(sessionID: "s1", deviceID: "dev-1", userID: "u1", handle: "alice", displayName: nil, certificate: [1, 2, 3], registered: false)
     }
 
+    /// The plaintext frames at the front of `bytes` (encrypted units may follow them: in XK the
+    /// client sends message 3 and its confirmation unit together).
     static func frames(_ bytes: ByteBuffer) throws -> [CCPFrame] {
         var buffer = bytes
         var decoder = CCPFrameDecoder()
         var out: [CCPFrame] = []
-        while case .frame(let frame) = try decoder.decode(buffer: &buffer) { out.append(frame) }
-        return out
+        while true {
+            do {
+                guard case .frame(let frame) = try decoder.decode(buffer: &buffer) else { return out }
+                out.append(frame)
+            } catch {
+                if out.isEmpty { throw error }
+                return out
+            }
+        }
     }
 
-    /// Runs a full handshake; returns both sides' transports after checking an encrypted exchange.
+    /// Drives `client` against `server` in memory until the server completes, fails, or asks for
+    /// something else; `openSession` is answered with `sessionID`.
+    static func drive(
+        _ server: inout ConnectHandshake, _ client: inout CCPClientConnection, device: AuthorizedDevice, sessionID: String = "s1"
+    ) throws -> (ConnectHandshake.Action, CCPClientConnection.Events) {
+        var inbound = try client.start()
+        var events = CCPClientConnection.Events()
+        for _ in 0..<8 {
+            var action: ConnectHandshake.Action?
+            if server.expectsUnits {
+                action = server.receiveUnits(&inbound)
+            } else if let frame = try frames(inbound).first {
+                inbound.moveReaderIndex(forwardBy: frame.encodedSize)
+                action = server.receive(frame)
+            }
+            guard var next = action else { return (.awaitConfirmation, events) }
+            if case .authorize = next { next = server.authorized(device) }
+            if case .openSession = next { next = server.sessionOpened(sessionID) }
+            switch next {
+            case .send(let frames):
+                events = try client.receive(ConnectConnection.encode(frames))
+                inbound = events.outgoing
+            case .awaitConfirmation:
+                continue
+            case .complete(let units, _):
+                events = try client.receive(units)
+                return (next, events)
+            default:
+                return (next, events)
+            }
+        }
+        return (.awaitConfirmation, events)
+    }
+
+    /// Runs a full handshake; checks the encrypted Ack and an encrypted exchange after it.
     @Test(arguments: [NoisePattern.xk, .ik])
     func completesAndEncrypts(pattern: NoisePattern) throws {
         var server = server()
         var client = client(pattern)
-        let hello = try #require(try Self.frames(client.start()).first)
-        guard case .authorize(let request) = server.receive(hello) else { Issue.record("Hello refused"); return }
-        #expect(request.pattern == pattern)
-        #expect(request.deviceID == "dev-1")
-        var established: EstablishedHandshake?
-        var toClient: [CCPFrame] = []
-        switch server.authorized(device()) {
-        case .send(let frames): toClient = frames
-        case .complete(let frames, let result):
-            toClient = frames
-            established = result
-        default: Issue.record("unexpected action")
-        }
-        #expect(pattern == .ik ? established != nil : established == nil)
-        var events = try client.receive(ConnectConnection.encode(toClient))
-        if pattern == .xk {
-            let auth = try #require(try Self.frames(events.outgoing).first)
-            guard case .complete(let frames, let result) = server.receive(auth) else { Issue.record("client Auth refused"); return }
-            established = result
-            events = try client.receive(ConnectConnection.encode(frames))
-        }
+        let (action, events) = try Self.drive(&server, &client, device: device())
+        guard case .complete(_, let established) = action else { Issue.record("did not complete: \(action)"); return }
+        #expect(established.pattern == pattern)
+        #expect(established.device.sessionID == "s1")
         let ack = try #require(events.ack ?? client.ack)
         #expect(ack.handshake == "ok")
         #expect(ack.session == "s1")
@@ -71,12 +97,83 @@ import Testing
         #expect(ack.keepaliveInterval == 30)
         #expect(client.isEstablished)
 
-        var serverTransport = try #require(established).transport
+        var serverTransport = established.transport
         let units = try client.seal([CCPFrame(type: .keepalive, channelID: 0, sequence: 9, json: "{\"nonce\":\"n\"}")])
         var buffer = units
         var decoder = CCPSecureUnits.Decoder()
         let plaintext = try #require(try decoder.open(buffer: &buffer, transport: &serverTransport))
         #expect(try Self.frames(plaintext).first?.type == .keepalive)
+    }
+
+    /// Issue 14 items 1–2: the session id is never in a plaintext frame, and a replayed Hello never
+    /// reaches `openSession` — the replayer cannot confirm (XK: message 3 fails; IK: the recorded
+    /// confirmation does not decrypt under the new ephemeral).
+    @Test(arguments: [NoisePattern.xk, .ik])
+    func aReplayedHelloNeverOpensASession(pattern: NoisePattern) throws {
+        var original = client(pattern)
+        let helloBytes = try original.start()
+        var first = server()
+        let hello = try #require(try Self.frames(helloBytes).first)
+        guard case .authorize = first.receive(hello), case .send(let auth) = first.authorized(device()) else {
+            Issue.record("Hello refused")
+            return
+        }
+        #expect(!String(buffer: auth[0].payload).contains("session"), "Auth must not carry a session")
+        let reply = try original.receive(ConnectConnection.encode(auth))
+        // The attacker saw Hello and the client's reply (message 3 and/or the confirmation unit).
+        var replayed = server()
+        guard case .authorize = replayed.receive(hello), case .send = replayed.authorized(device()) else {
+            Issue.record("the replayed Hello is authorized like any Hello (storage is read only)")
+            return
+        }
+        var recorded = reply.outgoing
+        if pattern == .xk {
+            let third = try #require(try Self.frames(recorded).first)
+            recorded.moveReaderIndex(forwardBy: third.encodedSize)
+            guard case .fail(let error, _) = replayed.receive(third) else { Issue.record("a replayed message 3 was accepted"); return }
+            #expect(error.code == .noise)
+        } else {
+            let action = replayed.receiveUnits(&recorded)
+            guard case .failSealed(let error, _) = action else { Issue.record("a replayed confirmation was accepted: \(String(describing: action))"); return }
+            #expect(error.code == .noise)
+        }
+    }
+
+    /// A confirmation signed by another device key is a `proof` refusal, sent sealed; a tampered
+    /// confirmation unit is a `noise` refusal.
+    @Test(arguments: [NoisePattern.xk, .ik])
+    func aConfirmationByAnotherKeyIsRefused(pattern: NoisePattern) throws {
+        var impostor = client(pattern)
+        impostor.confirmationSigner = Curve25519.Signing.PrivateKey()
+        var server = server()
+        let (action, _) = try Self.drive(&server, &impostor, device: device())
+        guard case .failSealed(let error, let units) = action else { Issue.record("accepted: \(action)"); return }
+        #expect(error.code == .proof)
+        #expect(throws: CCPClientError.self) { try impostor.receive(units) }
+
+        var honest = client(pattern)
+        var tamperingServer = self.server()
+        let hello = try #require(try Self.frames(honest.start()).first)
+        guard case .authorize = tamperingServer.receive(hello), case .send(let auth) = tamperingServer.authorized(device()) else {
+            Issue.record("Hello refused")
+            return
+        }
+        var units2 = try honest.receive(ConnectConnection.encode(auth)).outgoing
+        if pattern == .xk {
+            let third = try #require(try Self.frames(units2).first)
+            units2.moveReaderIndex(forwardBy: third.encodedSize)
+            guard case .awaitConfirmation = tamperingServer.receive(third) else { Issue.record("message 3 refused"); return }
+        }
+        var tampered = Array(units2.readableBytesView)
+        tampered[tampered.count - 1] ^= 1
+        var buffer = ByteBuffer(bytes: tampered)
+        guard case .failSealed(let tamperError, _) = tamperingServer.receiveUnits(&buffer) else { Issue.record("tampered unit accepted"); return }
+        #expect(tamperError.code == .noise)
+    }
+
+    @Test func aHelloWithoutRevisionTwoIsRefused() throws {
+        #expect(refusal(try mutatedHello { $0.removeValue(forKey: "handshake_revision") }) == "protocol_version")
+        #expect(refusal(try mutatedHello { $0["handshake_revision"] = 1 }) == "protocol_version")
     }
 
     func refusal(_ hello: CCPFrame, server: ConnectHandshake? = nil) -> String? {
@@ -136,6 +233,7 @@ import Testing
         guard case .send(let frames) = server.authorized(device()) else { Issue.record("no Auth"); return }
         let events = try client.receive(ConnectConnection.encode(frames))
         var auth = try #require(try Self.frames(events.outgoing).first)
+        #expect(auth.type == .auth)
         var object = try #require(try JSONSerialization.jsonObject(with: Data(auth.payload.readableBytesView)) as? [String: String])
         var bytes = try #require(Hex.decode(object["handshake"] ?? ""))
         bytes[bytes.count - 1] ^= 1

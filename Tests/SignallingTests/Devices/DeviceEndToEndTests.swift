@@ -26,18 +26,17 @@ import Testing
         return identity
     }
 
-    func sessionOf(_ endpoints: TestEndpoints, _ identity: DeviceIdentity) async throws -> String {
+    /// A live session of `identity` (the REST bearer is valid while its stream is open).
+    func liveSession(_ endpoints: TestEndpoints, _ identity: DeviceIdentity) async throws -> CCPLiveClient {
         let connection = try await clientConnection(endpoints, identity: identity, pattern: .ik)
-        return try await CCPWebSocketClient.connect(url: endpoints.webSocket, connection: connection) { session in
-            await session.close()
-            return session.ack?.session ?? ""
-        }
+        return try await CCPLiveClient.connect(url: endpoints.webSocket, connection: connection)
     }
 
     @Test func pairSecondDeviceListRevokeAndDisconnect() async throws {
         try await withServer { server, endpoints in
             let first = try await firstDevice(server, endpoints, handle: "erin")
-            let bearer = try await sessionOf(endpoints, first)
+            let live = try await liveSession(endpoints, first)
+            let bearer = live.ack.session
 
             let unauthorized = try await fetch(endpoints.http + "/api/pair", method: .POST)
             #expect(unauthorized.status == 401)
@@ -83,6 +82,16 @@ import Testing
             let after = try await fetch(endpoints.http + "/api/devices", bearer: bearer)
             let revoked = (after.json["devices"] as? [[String: Any]])?.first { $0["device_id"] as? String == second.deviceID }
             #expect(revoked?["status"] as? String == "revoked")
+
+            // Issue 14: a session whose stream ended is no bearer any more (it lived 30 days before).
+            await live.close()
+            var closedStatus = 0
+            for _ in 0..<50 {
+                closedStatus = try await fetch(endpoints.http + "/api/devices", bearer: bearer).status
+                if closedStatus == 401 { break }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(closedStatus == 401)
 
             let records = try await ledgerRecords(server, endpoints)
             #expect(records.contains { ($0["scope"] as? String) == "device" && ($0["result"] as? String) == "revoked" })
