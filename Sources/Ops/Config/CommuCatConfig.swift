@@ -96,6 +96,11 @@ public struct CommuCatConfig: Sendable {
     public var pairClaimPerMinute = 5
     /// `limits.pair_create_per_minute`: pairing codes created per user per minute.
     public var pairCreatePerMinute = 20
+    // security (/connect handshake)
+    /// `limits.handshake_timeout`: a `/connect` stream must complete its handshake this soon after opening.
+    public var handshakeTimeout: Duration = .seconds(10)
+    /// `limits.connect_handshakes_per_ip`: `/connect` streams of one address in their handshake at once.
+    public var connectHandshakesPerIP = 16
     // security (media)
     /// `limits.whip_per_minute`: WHIP and WHEP POSTs (new media sessions) per client address per minute.
     public var whipPerMinute = 60
@@ -148,6 +153,7 @@ public struct CommuCatConfig: Sendable {
         "ledger.mode", "ledger.path", "ledger.max_bytes",
         "limits.relay_ttl", "limits.max_body_bytes", "limits.shutdown_grace", "limits.keepalive_interval",
         "limits.connect_per_minute", "limits.pair_claim_per_minute", "limits.pair_create_per_minute",
+        "limits.handshake_timeout", "limits.connect_handshakes_per_ip",
         // security (media)
         "limits.whip_per_minute", "media.max_tracks_per_offer", "media.max_sessions_per_identity",
         "media.max_sessions_per_ip", "media.retransmission_budget_bytes", "rooms.max_participants_per_identity",
@@ -234,6 +240,13 @@ public struct CommuCatConfig: Sendable {
         if let v = try s.integer("limits.connect_per_minute", range: 1...100_000) { connectPerMinute = Int(v) }
         if let v = try s.integer("limits.pair_claim_per_minute", range: 1...10_000) { pairClaimPerMinute = Int(v) }
         if let v = try s.integer("limits.pair_create_per_minute", range: 1...10_000) { pairCreatePerMinute = Int(v) }
+        if let v = try s.duration("limits.handshake_timeout") {
+            guard v >= .milliseconds(100), v <= .seconds(120) else {
+                throw .invalid("limits.handshake_timeout", "\(v)", expected: "a duration from 100ms to 120s", origin: s.origin(of: "limits.handshake_timeout"))
+            }
+            handshakeTimeout = v
+        }
+        if let v = try s.integer("limits.connect_handshakes_per_ip", range: 1...10_000) { connectHandshakesPerIP = Int(v) }
         // security (media)
         if let v = try s.integer("limits.whip_per_minute", range: 1...100_000) { whipPerMinute = Int(v) }
         if let v = try s.integer("media.max_tracks_per_offer", range: 1...256) { mediaMaxTracksPerOffer = Int(v) }

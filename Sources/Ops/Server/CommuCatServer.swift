@@ -255,6 +255,8 @@ extension ConnectConfiguration {
             pairClaimRateLimit: .init(limit: config.pairClaimPerMinute, window: .seconds(60)),
             pairCreateRateLimit: .init(limit: config.pairCreatePerMinute, window: .seconds(60)))
         self.turnURLs = config.turnURLs
+        self.handshakeTimeout = config.handshakeTimeout
+        self.handshakesPerAddress = config.connectHandshakesPerIP
     }
 }
 
