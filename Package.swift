@@ -225,7 +225,8 @@ let package = Package(
         .testTarget(
             name: "OpsTests",
             dependencies: [
-                "Ops",
+                "Ops", "Signalling", "ConnectCore", "CCP",
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]

@@ -1,5 +1,6 @@
 import CCP
 import ConnectCore
+import Crypto
 import Foundation
 import Logging
 import NIOCore
@@ -17,6 +18,20 @@ public enum ClientCommands {
         identity.deviceID = reply["device_id"] as? String ?? identity.deviceID
         identity.certificate = reply["certificate"] as? String
         identity.server = base
+        // Pin the server's device CA and Noise key now (trust on first use), and check that the
+        // certificate we were just given is the CA's.
+        let info = try await ClientHTTP.serverInfo(base: base)
+        if let text = identity.certificate, let bytes = Hex.decode(text), let certificate = try? DeviceCertificate(parsing: bytes),
+            let ca = try? Curve25519.Signing.PublicKey(rawRepresentation: info.deviceCAPublic)
+        {
+            do {
+                try certificate.verify(caPublic: ca, now: Date())
+            } catch {
+                throw ClientHTTP.Failure(status: 201, code: "certificate", detail: "the pairing certificate is not signed by server-info's device CA")
+            }
+        }
+        identity.serverCAPublic = Hex.encode(info.deviceCAPublic)
+        identity.serverNoisePublic = Hex.encode(info.noisePublic)
         if let user = reply["user"] as? [String: Any] {
             identity.userID = user["id"] as? String
             identity.handle = user["handle"] as? String
@@ -38,10 +53,12 @@ public enum ClientCommands {
     /// Fetches server-info and prepares the connection options for `identity`.
     public static func connection(base: String, identity: DeviceIdentity, pattern: NoisePattern, handle: String? = nil) async throws -> CCPClientConnection {
         let info = try await ClientHTTP.serverInfo(base: base)
+        let key = try info.trustedNoiseKey(
+            pinnedCA: identity.serverCAPublic.flatMap(Hex.decode), pinnedNoise: identity.serverNoisePublic.flatMap(Hex.decode))
         let user = handle.map { HandshakeMessages.Hello.User(handle: $0, displayName: nil) }
         return CCPClientConnection(
             identity: identity,
-            options: .init(pattern: pattern, domain: info.domain, prologue: info.prologue, serverStatic: info.noisePublic, user: user))
+            options: .init(pattern: pattern, domain: info.domain, prologue: info.prologue, serverStatic: key, user: user))
     }
 
     /// Connects, checks a Keepalive round trip, stores a renewed certificate, prints the Ack.
@@ -60,6 +77,7 @@ public enum ClientCommands {
         }
         var updated = identity
         updated.certificate = ack.deviceCertificate
+        if updated.serverCAPublic != nil { updated.serverNoisePublic = Hex.encode(connection.options.serverStatic) }
         try updated.save(path: identityPath)
         return ack
     }

@@ -46,6 +46,25 @@ public enum ClientHTTP {
         public var noisePublic: [UInt8]
         public var prologue: String
         public var deviceCAPublic: [UInt8]
+        /// `noise_keys[]` with their CA signatures: (version, public, ca_signature).
+        public var noiseKeys: [(version: Int64, publicKey: [UInt8], signature: [UInt8])] = []
+
+        /// Issue 14 item 11: the Noise key to use, checked against what the client pinned at pairing.
+        /// The pinned CA must equal `device_ca_public`; the newest key must be the pinned one or
+        /// carry a valid CA signature (a rotation). Anything else is a substituted key: refused.
+        public func trustedNoiseKey(pinnedCA: [UInt8]?, pinnedNoise: [UInt8]?) throws(Failure) -> [UInt8] {
+            guard let pinnedCA else { return noisePublic }
+            guard pinnedCA == deviceCAPublic else {
+                throw Failure(status: 200, code: "server_key_changed", detail: "the server's device CA differs from the one pinned at pairing; refusing to connect")
+            }
+            if noisePublic == pinnedNoise { return noisePublic }
+            guard let entry = noiseKeys.first(where: { $0.publicKey == noisePublic }),
+                NoiseKeyEndorsement.verify(signature: entry.signature, caPublic: pinnedCA, version: entry.version, publicKey: entry.publicKey)
+            else {
+                throw Failure(status: 200, code: "server_key_changed", detail: "noise_public changed and is not signed by the pinned device CA; refusing to connect")
+            }
+            return noisePublic
+        }
     }
 
     public static func serverInfo(base: String) async throws -> ServerInfo {
@@ -53,6 +72,11 @@ public enum ClientHTTP {
         guard let domain = object["domain"] as? String, let noise = (object["noise_public"] as? String).flatMap(Hex.decode),
             let prologue = object["noise_prologue"] as? String, let ca = (object["device_ca_public"] as? String).flatMap(Hex.decode)
         else { throw Failure(status: 200, code: "bad_server_info", detail: "server-info lacks domain, noise_public, noise_prologue or device_ca_public") }
-        return ServerInfo(domain: domain, noisePublic: noise, prologue: prologue, deviceCAPublic: ca)
+        var info = ServerInfo(domain: domain, noisePublic: noise, prologue: prologue, deviceCAPublic: ca)
+        for entry in object["noise_keys"] as? [[String: Any]] ?? [] {
+            guard let version = (entry["version"] as? NSNumber)?.int64Value, let key = (entry["public"] as? String).flatMap(Hex.decode) else { continue }
+            info.noiseKeys.append((version, key, (entry["ca_signature"] as? String).flatMap(Hex.decode) ?? []))
+        }
+        return info
     }
 }

@@ -15,6 +15,9 @@ public struct DeviceIdentity: Codable, Sendable, Hashable {
     public var userID: String?
     public var handle: String?
     public var certificate: String?
+    /// Pinned at pairing (issue 14 item 11): the server's device CA and the Noise key last trusted.
+    public var serverCAPublic: String?
+    public var serverNoisePublic: String?
 
     enum CodingKeys: String, CodingKey {
         case deviceID = "device_id"
@@ -23,6 +26,8 @@ public struct DeviceIdentity: Codable, Sendable, Hashable {
         case server
         case userID = "user_id"
         case handle, certificate
+        case serverCAPublic = "server_ca_public"
+        case serverNoisePublic = "server_noise_public"
     }
 
     /// Fresh keys; `deviceID` defaults to a random UUID.

@@ -22,6 +22,7 @@ struct ServerInfoRoute: Sendable {
             entry["valid_after"] = key.validAfter.rfc3339
             entry["rotates_at"] = key.rotatesAt.rfc3339
             entry["expires_at"] = key.expiresAt.rfc3339
+            entry["ca_signature"] = Hex.encode(NoiseKeyEndorsement.sign(ca: keyring.deviceCA, version: key.version, publicKey: key.publicKey))
             keys.append(entry)
         }
         // Only servers that exist: the configured TURN URLs (credentials come with /rtc joins and
