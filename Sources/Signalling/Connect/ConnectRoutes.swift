@@ -166,7 +166,9 @@ public struct ConnectRoutes: Sendable {
         } catch {
             throw SignallingAPIError(.contentTooLarge, code: "body_too_large", detail: "upstream chunk exceeds \(Self.maxMessageSize) bytes")
         }
-        stream.pushUpstream(bytes)
+        guard stream.pushUpstream(bytes) else {
+            throw SignallingAPIError(.tooManyRequests, code: "stream_overloaded", detail: "more than \(RelayStream.maxUpstreamChunks) upstream chunks waiting; the stream is closed")
+        }
         return Response(status: .noContent)
     }
 }

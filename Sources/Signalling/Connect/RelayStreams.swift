@@ -27,16 +27,27 @@ public final class RelayStream: Sendable, ConnectOutbound {
     init(id: String, mode: Mode) {
         self.id = id
         self.mode = mode
-        (upstream, upstreamContinuation) = AsyncStream.makeStream(of: ByteBuffer.self, bufferingPolicy: .bufferingNewest(1024))
+        (upstream, upstreamContinuation) = AsyncStream.makeStream(of: ByteBuffer.self, bufferingPolicy: .bufferingOldest(Self.maxUpstreamChunks))
     }
 
-    /// Upstream bytes from `POST /connect/{id}`.
-    func pushUpstream(_ bytes: ByteBuffer) {
-        upstreamContinuation.yield(bytes)
+    /// Upstream chunks waiting for the session; one more ends the stream (dropping bytes of a Noise
+    /// stream would corrupt it, so a client that outruns the server is closed instead).
+    static let maxUpstreamChunks = 64
+    /// Downstream outputs waiting for the client's next poll; one more ends the session.
+    static let maxQueuedOutputs = 1024
+
+    struct Overflow: Error {}
+
+    /// Upstream bytes from `POST /connect/{id}`; false (and the stream closed) when the queue is full.
+    func pushUpstream(_ bytes: ByteBuffer) -> Bool {
+        if case .enqueued = upstreamContinuation.yield(bytes) { return true }
+        upstreamContinuation.finish()
+        return false
     }
 
     public func write(_ output: ConnectOutput) async throws {
-        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+        let waiter = try state.withLock { state throws(Overflow) -> CheckedContinuation<Void, Never>? in
+            guard state.queue.count < Self.maxQueuedOutputs else { throw Overflow() }
             state.queue.append(output)
             defer { state.waiter = nil }
             return state.waiter

@@ -114,6 +114,10 @@ import Testing
                         _ = try await fetch(endpoints.http + "/connect/\(try #require(id))", method: .POST, body: try connection.start())
                     } else if fields["event"] == "frame", let id {
                         let events = try connection.receive(ByteBuffer(bytes: try #require(Data(base64Encoded: fields["data"] ?? ""))))
+                        if events.outgoing.readableBytes > 0 {
+                            // The encrypted confirmation (handshake revision 2).
+                            _ = try await fetch(endpoints.http + "/connect/\(id)", method: .POST, body: events.outgoing)
+                        }
                         if events.ack != nil {
                             let units = try connection.seal([CCPFrame(type: .keepalive, channelID: 0, sequence: 2, json: "{\"nonce\":\"sse\"}")])
                             _ = try await fetch(endpoints.http + "/connect/\(id)", method: .POST, body: units)
