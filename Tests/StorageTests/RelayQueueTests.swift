@@ -135,4 +135,86 @@ import Testing
             }
         }
     }
+
+    // MARK: Quotas, exactly-once after the Ack, reachability (issue 14 items 10, 12, 14)
+
+    @Test(arguments: TestBackend.selected)
+    func quotaRefusesPastEntriesOrBytesAndAckFreesRoom(backend: TestBackend) async throws {
+        try await withStorage(backend) { storage in
+            _ = try await makeUserWithDevice(storage, handle: "a", deviceID: "A")
+            _ = try await makeUserWithDevice(storage, handle: "b", deviceID: "B")
+            func entry(_ device: String, _ envelope: String, _ size: Int) -> InboxAppend {
+                InboxAppend(deviceID: device, envelopeID: envelope, channelID: 1, frameType: 5, payload: [UInt8](repeating: 7, count: size),
+                            expiresAt: at(60))
+            }
+            let quota = InboxQuota(maxEntries: 3, maxBytes: 100)
+            let first = try await storage.append(batch: [entry("A", "e1", 10), entry("A", "e2", 10), entry("B", "e1", 95)], quota: quota, now: t0)
+            #expect(first == [.stored(1), .stored(2), .stored(1)])
+            // B is at 95 of 100 bytes; A has two of three entries. One batch, outcomes per entry.
+            let second = try await storage.append(
+                batch: [entry("A", "e3", 10), entry("A", "e4", 10), entry("B", "e2", 6), entry("ghost", "e1", 1), entry("A", "e1", 10)],
+                quota: quota, now: t0)
+            #expect(second == [.stored(3), .inboxFull, .inboxFull, .unknownDevice, .duplicate(1)])
+            #expect(try await storage.inboxUsage(deviceID: "A") == (3, 30))
+            #expect(try await storage.inboxUsage(deviceID: "B") == (1, 95))
+            // A refused entry used no sequence; acknowledging frees room.
+            #expect(try await storage.ack(deviceID: "A", upTo: 2) == 2)
+            #expect(try await storage.inboxUsage(deviceID: "A") == (1, 10))
+            #expect(try await storage.append(batch: [entry("A", "e4", 10)], quota: quota, now: t0) == [.stored(4)])
+            // Purging an expired unacknowledged entry frees its room too.
+            #expect(try await storage.purgeExpired(now: at(60)) == 3)
+            #expect(try await storage.inboxUsage(deviceID: "A") == (0, 0))
+            #expect(try await storage.inboxUsage(deviceID: "B") == (0, 0))
+        }
+    }
+
+    @Test(arguments: TestBackend.selected)
+    func acknowledgedEnvelopeIsRememberedUntilItsWindowThenForgotten(backend: TestBackend) async throws {
+        try await withStorage(backend) { storage in
+            _ = try await makeUserWithDevice(storage, handle: "a", deviceID: "A")
+            let relayed = InboxAppend(deviceID: "A", envelopeID: "env", channelID: 2, frameType: 5, payload: [1, 2, 3], expiresAt: at(600),
+                                      senderDeviceID: "S", dedupUntil: at(100))
+            let notice = InboxAppend(deviceID: "A", envelopeID: "notice", channelID: 0, frameType: 0x0c, payload: [4], expiresAt: at(600))
+            #expect(try await storage.append(batch: [relayed, notice], quota: .unlimited, now: t0) == [.stored(1), .stored(2)])
+            let pending = try await storage.pending(deviceID: "A", limit: 10)
+            #expect(pending.map(\.senderDeviceID) == ["S", nil])
+            #expect(try await storage.ack(deviceID: "A", upTo: 2) == 2)
+            #expect(try await storage.pending(deviceID: "A", limit: 10).isEmpty)
+            #expect(try await storage.inboxUsage(deviceID: "A") == (0, 0))
+            // The sender's retry after the Ack: recognised, not stored, not delivered again.
+            #expect(try await storage.append(batch: [relayed], quota: .unlimited, now: at(50)) == [.duplicate(1)])
+            #expect(try await storage.pending(deviceID: "A", limit: 10).isEmpty)
+            // A notice has no window: the same id would be new (notices use fresh ids anyway).
+            #expect(try await storage.append(batch: [notice], quota: .unlimited, now: at(50)) == [.stored(3)])
+            // The window survives a purge before it ends and is forgotten after.
+            #expect(try await storage.purgeExpired(now: at(99)) == 0)
+            #expect(try await storage.append(batch: [relayed], quota: .unlimited, now: at(99)) == [.duplicate(1)])
+            #expect(try await storage.purgeExpired(now: at(100)) == 0, "tombstones are not counted as purged entries")
+            #expect(try await storage.append(batch: [relayed], quota: .unlimited, now: at(101)) == [.stored(4)])
+            // A tombstone that outlived its window but was not purged yet does not block either.
+            #expect(try await storage.ack(deviceID: "A", upTo: 4) == 2)
+            #expect(try await storage.append(batch: [relayed], quota: .unlimited, now: at(101)) == [.duplicate(4)])
+            #expect(try await storage.append(batch: [relayed], quota: .unlimited, now: at(200)) == [.stored(5)])
+        }
+    }
+
+    @Test(arguments: TestBackend.selected)
+    func reachableDevicesAreOwnAndMutualFriendsActiveDevices(backend: TestBackend) async throws {
+        try await withStorage(backend) { storage in
+            let (alice, _) = try await makeUserWithDevice(storage, handle: "alice", deviceID: "A1")
+            _ = try await storage.registerDevice(NewDevice(deviceID: "A2", publicKey: Array("key-A2".utf8), name: nil), userID: alice.id, now: t0)
+            let (bob, _) = try await makeUserWithDevice(storage, handle: "bob", deviceID: "B1")
+            _ = try await makeUserWithDevice(storage, handle: "carol", deviceID: "C1")
+            let request = try await storage.createFriendRequest(from: alice.id, to: bob.id, message: nil, now: t0)
+            try await storage.acceptFriendRequest(id: request.id, recipientID: bob.id, now: t0)
+            let all = ["A1", "A2", "B1", "C1", "ghost"]
+            #expect(try await storage.reachableDevices(from: alice.id, among: all) == ["A1", "A2", "B1"])
+            #expect(try await storage.reachableDevices(from: bob.id, among: all) == ["A1", "A2", "B1"])
+            #expect(try await storage.reachableDevices(from: bob.id, among: []) == [])
+            try await storage.revokeDevice(id: "A2", now: at(1))
+            try await storage.removeFriend(alice.id, bob.id)
+            #expect(try await storage.reachableDevices(from: alice.id, among: all) == ["A1"])
+            #expect(try await storage.reachableDevices(from: bob.id, among: all) == ["B1"])
+        }
+    }
 }
