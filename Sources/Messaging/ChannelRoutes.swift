@@ -3,8 +3,7 @@
 ///
 /// A route is created by a `Join`: either an explicit set of devices (the sender's own devices and
 /// mutual friends' devices) or a group, whose members are resolved when each frame is sent so that a
-/// kicked member stops receiving at once. The service checks on every frame again that the sender
-/// may still reach each member (friendship can end). The channel id names the route for every member device, so
+/// kicked member stops receiving at once. The channel id names the route for every member device, so
 /// a member can answer on the same id without joining.
 public struct ChannelRoutes: Sendable {
     public enum Target: Sendable, Hashable {
@@ -31,27 +30,16 @@ public struct ChannelRoutes: Sendable {
     private var routes: [Int: Route] = [:]
     private var bindings: [String: [UInt32: Int]] = [:]
     private var nextID = 1
-    /// `limits.channels_per_device`: channel ids one device may be bound to (≤ 0: no limit).
-    public var maxChannelsPerDevice: Int
 
-    public init(maxChannelsPerDevice: Int = 0) {
-        self.maxChannelsPerDevice = maxChannelsPerDevice
-    }
+    public init() {}
 
     /// Binds `channel` to `target` for `sender` and every device in `memberDevices`.
-    /// `channel_in_use` when the sender or a member already uses the id for another target;
-    /// `limit_exceeded` when a device that would be bound is already on `maxChannelsPerDevice` channels.
+    /// `channel_in_use` when the sender or a member already uses the id for another target.
     public mutating func join(sender: String, channel: UInt32, target: Target, memberDevices: Set<String>) throws(MessagingError) -> JoinOutcome {
         let everyone = memberDevices.union([sender])
         var reuse: Int?
         for device in everyone.sorted() {
-            guard let bound = bindings[device]?[channel], let route = routes[bound] else {
-                guard hasRoom(device) else {
-                    let who = device == sender ? "you are" : "device \(device) is"
-                    throw MessagingError(.limitExceeded, "\(who) on \(maxChannelsPerDevice) channels already (limits.channels_per_device)")
-                }
-                continue
-            }
+            guard let bound = bindings[device]?[channel], let route = routes[bound] else { continue }
             guard route.target == target else {
                 let who = device == sender ? "you already use" : "device \(device) already uses"
                 throw MessagingError(.channelInUse, "\(who) channel \(channel) for another route")
@@ -85,7 +73,6 @@ public struct ChannelRoutes: Sendable {
     public mutating func bindIfFree(device: String, routeID id: Int) -> Bool {
         guard var route = routes[id] else { return false }
         if let bound = bindings[device]?[route.channel] { return bound == id }
-        guard hasRoom(device) else { return false }
         bindings[device, default: [:]][route.channel] = id
         route.members.insert(device)
         routes[id] = route
@@ -106,11 +93,4 @@ public struct ChannelRoutes: Sendable {
 
     /// Number of live routes (for metrics and tests).
     public var count: Int { routes.count }
-
-    /// Channel ids `device` is bound to.
-    public func channelCount(device: String) -> Int { bindings[device]?.count ?? 0 }
-
-    private func hasRoom(_ device: String) -> Bool {
-        maxChannelsPerDevice <= 0 || channelCount(device: device) < maxChannelsPerDevice
-    }
 }

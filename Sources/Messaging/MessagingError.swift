@@ -22,32 +22,20 @@ public struct MessagingError: Error, Sendable, Hashable, CustomStringConvertible
         case unsupported
         /// Storage failed; the frame was not acknowledged and may be sent again.
         case `internal`
-        /// A recipient's inbox is full (`limits.inbox_max_entries` / `inbox_max_bytes`): not stored
-        /// for the devices listed in `devices`, not acknowledged; send it again later.
-        case quotaExceeded = "quota_exceeded"
-        /// The device sends faster than `limits.messages_per_second` (burst `limits.messages_burst`):
-        /// the frame was dropped unanswered otherwise; send it again later.
-        case rateLimited = "rate_limited"
-        /// A count limit: members of one Join (`limits.channel_members`), channels of one device
-        /// (`limits.channels_per_device`).
-        case limitExceeded = "limit_exceeded"
     }
 
     public var code: Code
     public var detail: String
-    /// Extra members of the Error object (e.g. `devices` refused).
-    public var extra: [String: JSONText]
 
-    public init(_ code: Code, _ detail: String, extra: [String: JSONText] = [:]) {
+    public init(_ code: Code, _ detail: String) {
         self.code = code
         self.detail = detail
-        self.extra = extra
     }
 
     public var description: String { "\(code.rawValue): \(detail)" }
 
     /// `Error {error, detail}` on `channel` (sequence 0: not an inbox entry).
     public func frame(channel: UInt32) -> CCPFrame {
-        CCPFrame(type: .error, channelID: channel, sequence: 0, json: JSONText.object(extra.merging(["error": .string(code.rawValue), "detail": .string(detail)]) { _, new in new }))
+        CCPFrame(type: .error, channelID: channel, sequence: 0, json: JSONText.object(["error": .string(code.rawValue), "detail": .string(detail)]))
     }
 }

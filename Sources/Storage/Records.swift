@@ -150,8 +150,6 @@ public struct RelayEntry: Sendable, Hashable {
     public var payload: [UInt8]
     public var createdAt: Date
     public var expiresAt: Date
-    /// The device that sent the relayed frame; nil for server notices.
-    public var senderDeviceID: String? = nil
 }
 
 /// A versioned server Noise static key (SPEC §5 `noise_keys`).
@@ -209,7 +207,7 @@ public enum StorageBackend: String, Sendable, Hashable {
     case sqlite, postgres
 }
 
-/// One frame to append to a device's inbox (`Storage.append(batch:quota:now:)`).
+/// One frame to append to a device's inbox (`Storage.enqueue(batch:now:)`).
 public struct InboxAppend: Sendable, Hashable {
     public var deviceID: String
     public var envelopeID: String
@@ -217,63 +215,13 @@ public struct InboxAppend: Sendable, Hashable {
     public var frameType: UInt8
     public var payload: [UInt8]
     public var expiresAt: Date
-    /// The device that sent the relayed frame (nil for server notices); told to receivers that ask.
-    public var senderDeviceID: String?
-    /// Until when the envelope id is remembered after the device acknowledged the entry, so that a
-    /// sender's retry is not stored again (nil: forgotten at the Ack, as for server notices).
-    public var dedupUntil: Date?
 
-    public init(
-        deviceID: String, envelopeID: String, channelID: UInt32, frameType: UInt8, payload: [UInt8], expiresAt: Date,
-        senderDeviceID: String? = nil, dedupUntil: Date? = nil
-    ) {
+    public init(deviceID: String, envelopeID: String, channelID: UInt32, frameType: UInt8, payload: [UInt8], expiresAt: Date) {
         self.deviceID = deviceID
         self.envelopeID = envelopeID
         self.channelID = channelID
         self.frameType = frameType
         self.payload = payload
         self.expiresAt = expiresAt
-        self.senderDeviceID = senderDeviceID
-        self.dedupUntil = dedupUntil
-    }
-}
-
-/// Per-device inbox limits for `Storage.append(batch:quota:now:)`: unacknowledged entries and their
-/// payload bytes. A value ≤ 0 means no limit.
-public struct InboxQuota: Sendable, Hashable {
-    public var maxEntries: Int64
-    public var maxBytes: Int64
-
-    public init(maxEntries: Int64, maxBytes: Int64) {
-        self.maxEntries = maxEntries
-        self.maxBytes = maxBytes
-    }
-
-    public static let unlimited = InboxQuota(maxEntries: 0, maxBytes: 0)
-
-    /// Whether an inbox holding `entries` entries of `bytes` bytes may take one more of `adding` bytes.
-    public func admits(entries: Int64, bytes: Int64, adding: Int64) -> Bool {
-        (maxEntries <= 0 || entries + 1 <= maxEntries) && (maxBytes <= 0 || bytes + adding <= maxBytes)
-    }
-}
-
-/// What happened to one `InboxAppend`.
-public enum InboxAppendResult: Sendable, Hashable {
-    /// Stored with this inbox sequence.
-    case stored(Int64)
-    /// The device already holds this envelope id (unacknowledged, or acknowledged within its
-    /// `dedupUntil`): nothing stored; the original sequence.
-    case duplicate(Int64)
-    /// The device's inbox is at its quota: nothing stored.
-    case inboxFull
-    /// No such device: nothing stored.
-    case unknownDevice
-
-    /// The sequence of a stored or duplicate entry.
-    public var sequence: Int64? {
-        switch self {
-        case .stored(let sequence), .duplicate(let sequence): sequence
-        case .inboxFull, .unknownDevice: nil
-        }
     }
 }

@@ -115,28 +115,14 @@ public protocol Storage: Sendable {
     /// and a repeat of an unacknowledged envelope id for that device returns the original sequence.
     /// Any failure (`.notFound` for an unknown device) rolls back the whole batch.
     func enqueue(batch: [InboxAppend], now: Date) async throws(StorageError) -> [Int64]
-    /// Appends every entry in one transaction (group commit) and says what happened to each, in
-    /// order; never fails for one entry. An entry whose envelope id the device already holds
-    /// (unacknowledged, or acknowledged and remembered until its `dedupUntil`) is a `.duplicate`; an
-    /// entry that would take the device past `quota` (unacknowledged entries and payload bytes) is
-    /// `.inboxFull`; an unknown device is `.unknownDevice`. None of those uses a sequence.
-    func append(batch: [InboxAppend], quota: InboxQuota, now: Date) async throws(StorageError) -> [InboxAppendResult]
-    /// Unacknowledged entries in sequence order, at most `limit`, after `afterSequence`.
+    /// Unacknowledged, unexpired-or-not entries in sequence order, at most `limit`, after `afterSequence`.
     func pending(deviceID: String, after afterSequence: Int64, limit: Int) async throws(StorageError) -> [RelayEntry]
-    /// Acknowledges `sequence` and every earlier entry of the device; returns how many were
-    /// unacknowledged. Entries with a `dedupUntil` are kept (without payload) until then, so that a
-    /// retried envelope is recognised; the others are removed.
+    /// Removes `sequence` and every earlier entry of the device; returns how many were removed.
     @discardableResult
     func ack(deviceID: String, upTo sequence: Int64) async throws(StorageError) -> Int
-    /// The device's unacknowledged entries and their payload bytes.
-    func inboxUsage(deviceID: String) async throws(StorageError) -> (entries: Int64, bytes: Int64)
-    /// Removes entries with `expiresAt <= now` and acknowledged ones past their `dedupUntil`;
-    /// returns how many unacknowledged entries were removed.
+    /// Removes entries with `expiresAt <= now`; returns how many.
     @discardableResult
     func purgeExpired(now: Date) async throws(StorageError) -> Int
-    /// Of `deviceIDs`, the active devices that `userID` may reach: its own, and mutual friends'
-    /// (one query, for the relay hot path).
-    func reachableDevices(from userID: String, among deviceIDs: [String]) async throws(StorageError) -> Set<String>
 
     // MARK: Server secrets (Noise static keys)
     /// `.conflict` if the version exists.

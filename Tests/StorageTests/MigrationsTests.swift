@@ -8,20 +8,19 @@ import Testing
     func migrateIsIdempotentAndReportsStatus(backend: TestBackend) async throws {
         try await withStorage(backend, migrate: false) { storage in
             let before = try await storage.migrationStatus()
-            #expect(before.map(\.version) == [1, 2])
+            #expect(before.map(\.version) == [1])
             #expect(before.allSatisfy { $0.appliedAt == nil })
 
             let first = try await storage.migrate()
-            #expect(first.map(\.version) == [1, 2])
+            #expect(first.map(\.version) == [1])
             #expect(first.first?.name == "initial_schema")
-            #expect(first.last?.name == "inbox_limits_and_dedup")
 
             let second = try await storage.migrate()
             #expect(second.isEmpty)
 
             let after = try await storage.migrationStatus()
-            #expect(after.count == 2)
-            #expect(after.allSatisfy { $0.appliedAt != nil })
+            #expect(after.count == 1)
+            #expect(after.first?.appliedAt != nil)
         }
     }
 
@@ -29,16 +28,16 @@ import Testing
     func failingMigrationRollsBackEntirely(backend: TestBackend) async throws {
         try await withStorage(backend) { storage in
             let sql = try #require(storage as? SQLStorage)
-            let broken = Migration(version: 3, name: "broken") { _ in
+            let broken = Migration(version: 2, name: "broken") { _ in
                 ["CREATE TABLE half_done (id BIGINT PRIMARY KEY)", "INSERT INTO no_such_table VALUES (1)"]
             }
             let extended = SQLStorage(driver: sql.driver, logger: testLogger, migrations: Migrations.all + [broken])
             let error = await expectStorageError(.migrationFailed) { try await extended.migrate() }
-            #expect(error?.description.contains("migration 3 broken") == true)
+            #expect(error?.description.contains("migration 2 broken") == true)
             #expect(error?.description.contains("rolled back") == true)
 
             let status = try await extended.migrationStatus()
-            #expect(status.map(\.version) == [1, 2, 3])
+            #expect(status.map(\.version) == [1, 2])
             #expect(status.last?.appliedAt == nil)
             // The CREATE TABLE of the failed step was rolled back with it.
             let tableExists: Bool = await {
@@ -51,9 +50,9 @@ import Testing
             }()
             #expect(!tableExists)
 
-            let fixed = Migration(version: 3, name: "fixed") { _ in ["CREATE TABLE half_done (id BIGINT PRIMARY KEY)"] }
+            let fixed = Migration(version: 2, name: "fixed") { _ in ["CREATE TABLE half_done (id BIGINT PRIMARY KEY)"] }
             let repaired = SQLStorage(driver: sql.driver, logger: testLogger, migrations: Migrations.all + [fixed])
-            #expect(try await repaired.migrate().map(\.version) == [3])
+            #expect(try await repaired.migrate().map(\.version) == [2])
             #expect(try await repaired.migrate().isEmpty)
         }
     }

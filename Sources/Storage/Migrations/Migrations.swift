@@ -12,7 +12,6 @@ enum Migrations {
     /// The ordered list of every migration this build knows. Append only; never edit a shipped step.
     static let all: [Migration] = [
         Migration(version: 1, name: "initial_schema", statements: InitialSchema.statements(for:)),
-        Migration(version: 2, name: "inbox_limits_and_dedup", statements: InboxLimitsSchema.statements(for:)),
     ]
 
     /// Arbitrary constant naming the PostgreSQL advisory lock that serialises concurrent migrators.

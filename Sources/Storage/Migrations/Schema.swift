@@ -178,29 +178,3 @@ enum InitialSchema {
         ]
     }
 }
-
-/// Migration 2: inbox quotas and exactly-once after the Ack (docs/MESSAGING.md §4).
-///
-/// - `device_inbox_counters.pending_entries` / `pending_bytes`: the device's unacknowledged entries
-///   and their payload bytes, kept by every append, Ack and purge, so a quota check is one row read.
-/// - `relay_queue.acked`: an acknowledged entry with a `dedup_until` stays (payload emptied) until
-///   then, so that a sender's retry of the same envelope is recognised and not stored again.
-/// - `relay_queue.sender_device`: who sent a relayed frame (told to receivers that ask for it).
-enum InboxLimitsSchema {
-    static func statements(for backend: StorageBackend) -> [String] {
-        [
-            "ALTER TABLE device_inbox_counters ADD COLUMN pending_entries BIGINT NOT NULL DEFAULT 0",
-            "ALTER TABLE device_inbox_counters ADD COLUMN pending_bytes BIGINT NOT NULL DEFAULT 0",
-            "ALTER TABLE relay_queue ADD COLUMN acked BIGINT NOT NULL DEFAULT 0 CHECK (acked IN (0, 1))",
-            "ALTER TABLE relay_queue ADD COLUMN sender_device TEXT",
-            "ALTER TABLE relay_queue ADD COLUMN dedup_until BIGINT",
-            """
-            UPDATE device_inbox_counters SET
-                pending_entries = (SELECT COUNT(*) FROM relay_queue r WHERE r.device_id = device_inbox_counters.device_id),
-                pending_bytes = (SELECT COALESCE(SUM(length(r.payload)), 0) FROM relay_queue r WHERE r.device_id = device_inbox_counters.device_id)
-            """,
-            "CREATE INDEX relay_queue_pending_idx ON relay_queue (device_id, seq) WHERE acked = 0",
-            "CREATE INDEX relay_queue_dedup_idx ON relay_queue (dedup_until) WHERE acked = 1",
-        ]
-    }
-}
