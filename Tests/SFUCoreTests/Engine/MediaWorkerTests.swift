@@ -87,6 +87,34 @@ struct MediaWorkerTests {
     }
 
     @Test(.timeLimit(.minutes(1)))
+    func consumersBeyondTheRetransmissionBudgetAreRefusedWithLimitExceeded() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        // Less than one ring's first slots: every video consumer (which needs a ring) is refused.
+        let worker = try await MediaWorker.start(
+            configuration: .init(host: "127.0.0.1", port: 0, retransmissionBudgetBytes: 1000), eventLoop: group.next())
+        let router = try await worker.createRouter()
+        let publisher = try await router.createWebRTCTransport(remoteICE: nil, remoteFingerprints: [], dtlsRole: .server)
+        let subscriber = try await router.createWebRTCTransport(remoteICE: nil, remoteFingerprints: [], dtlsRole: .server)
+        let video = try await publisher.produce(kind: .video, parameters: RTPParameters(
+            codecs: [RouterTests.vp8], encodings: [.init(ssrc: 7)]))
+        do {
+            _ = try await subscriber.consume(producer: video, codecs: [RouterTests.vp8])
+            Issue.record("a consumer was created beyond the budget")
+        } catch {
+            #expect(error.code == .limitExceeded)
+            #expect(error.code.description == "limit_exceeded")
+        }
+        // Audio without NACK keeps no ring and is not affected.
+        let opus = RTPCodecParameters(mimeType: "audio/opus", payloadType: 111, clockRate: 48_000, channels: 2)
+        let audio = try await publisher.produce(kind: .audio, parameters: RTPParameters(codecs: [opus], encodings: [.init(ssrc: 8)]))
+        _ = try await subscriber.consume(producer: audio, codecs: [opus])
+        #expect(worker.retransmissionBudget.usedBytes == 0)
+        await router.close()
+        await worker.close()
+        try await group.shutdownGracefully()
+    }
+
+    @Test(.timeLimit(.minutes(1)))
     func consumeRejectsIncompatibleCodecs() async throws {
         let setup = try await RouterTests.Setup.make()
         let publisher = try await setup.router.createWebRTCTransport(remoteICE: nil, remoteFingerprints: [], dtlsRole: .server)
