@@ -79,7 +79,7 @@ public struct CommuCatServer: Sendable {
         let backends = try await Backends.open(config: config, dataDirectory: dataDirectory, logger: logger)
         let media: MediaPlane
         do {
-            media = try await MediaPlane.start(config: config, secrets: secrets, logger: logger)
+            media = try await MediaPlane.start(config: config, secrets: secrets, logger: logger, ephemeral: backends.ephemeral)
         } catch {
             await backends.close()
             throw error

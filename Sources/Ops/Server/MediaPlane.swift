@@ -85,7 +85,7 @@ struct MediaPlane: Sendable {
             if let handler = connect.webSocketHandler(for: request, remoteAddress: channel.remoteAddress) {
                 return .upgrade([:]) { inbound, outbound, _ in await handler(inbound, outbound) }
             }
-            let isLoopback = CommuCatRequestContext.isLoopback(channel.remoteAddress)
+            let isLoopback = CommuCatRequestContext.isLoopback(channel.remoteAddress, request: request)
             guard let handler = rooms.webSocketHandler(for: request, isLoopback: isLoopback) else { return .dontUpgrade }
             return .upgrade([:]) { inbound, outbound, _ in await handler(inbound, outbound) }
         }
