@@ -86,7 +86,7 @@ struct ConnectAttackTests {
     /// is refused, and the victim's own bearer dies with its stream.
     @Test(arguments: [NoisePattern.xk, .ik])
     func aReplayedHelloGetsNoSessionAndNoBearer(pattern: NoisePattern) async throws {
-        let server = try await AttackServer(extra: ["COMMUCAT_SERVER_AUTO_APPROVE_DEVICES": "true", "COMMUCAT_LIMITS_HANDSHAKE_TIMEOUT": "3s"])
+        let server = try await AttackServer(extra: ["COMMUCAT_SERVER_AUTO_APPROVE_DEVICES": "true", "COMMUCAT_LIMITS_HANDSHAKE_TIMEOUT": "6s"])
         defer { Task { await server.stop() } }
         var victim = try await Self.client(server, pattern: pattern, handle: "victim")
         let hello = try victim.start()
@@ -128,15 +128,15 @@ struct ConnectAttackTests {
 
         // The replay: the same Hello, then the victim's recorded bytes.
         let recorded = sent.withLock { $0 }
-        let replay = try await Self.exchange(server.base, sends: recorded, gap: .milliseconds(200), bound: .seconds(10))
+        let replay = try await Self.exchange(server.base, sends: recorded, gap: .milliseconds(200), bound: .seconds(15))
         let plain = Self.frames(replay.received)
         #expect(plain.first?.type == .auth, "the replayed Hello is answered with Noise message 2 only")
         #expect(!plain.contains { String(buffer: $0.payload).contains("\"session\"") }, "the replay saw a session id")
         #expect(!plain.contains { $0.type == .ack }, "the replay got an Ack")
         #expect(replay.closedByServer, "the server kept the replayed stream open")
         // The Hello alone (no confirmation) is closed by the handshake deadline.
-        let helloOnly = try await Self.exchange(server.base, sends: [hello], bound: .seconds(10))
-        #expect(helloOnly.closedByServer && helloOnly.elapsed < .seconds(8), "a replayed Hello held its stream for \(helloOnly.elapsed)")
+        let helloOnly = try await Self.exchange(server.base, sends: [hello], bound: .seconds(15))
+        #expect(helloOnly.closedByServer && helloOnly.elapsed < .seconds(12), "a replayed Hello held its stream for \(helloOnly.elapsed)")
         #expect(!Self.frames(helloOnly.received).contains { $0.type == .ack })
         #expect(try await server.metric("commucat_connect_rejections_total{code=\"handshake_timeout\"}") >= 1)
     }
