@@ -327,7 +327,8 @@ public struct ConnectHandshake: Sendable {
         return HandshakeMessages.frame(.ack, sequence: nextSequence(), ack)
     }
 
-    static func encode(_ frames: [CCPFrame]) -> ByteBuffer {
+    /// The wire bytes of `frames`, back to back (the one encoder the server and client sides share).
+    public static func encode(_ frames: [CCPFrame]) -> ByteBuffer {
         var out = ByteBuffer()
         for frame in frames { frame.write(to: &out) }
         return out

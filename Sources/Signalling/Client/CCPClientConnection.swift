@@ -257,9 +257,5 @@ public struct CCPClientConnection: Sendable {
         }
     }
 
-    static func encode(_ frames: [CCPFrame]) -> ByteBuffer {
-        var out = ByteBuffer()
-        for frame in frames { frame.write(to: &out) }
-        return out
-    }
+    static func encode(_ frames: [CCPFrame]) -> ByteBuffer { ConnectHandshake.encode(frames) }
 }

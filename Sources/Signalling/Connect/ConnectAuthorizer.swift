@@ -142,7 +142,7 @@ enum SessionToken {
     /// What the ledger and logs carry instead of a session id (a bearer credential): the first 16
     /// hex digits of its SHA-256, enough to correlate records, useless as a credential.
     static func ledgerHash(_ sessionID: String) -> String {
-        String(SHA256.hash(data: Data(sessionID.utf8)).map { String(format: "%02x", $0) }.joined().prefix(16))
+        String(Hex.encode(Array(SHA256.hash(data: Data(sessionID.utf8)))).prefix(16))
     }
 
     static func generate() -> String {

@@ -122,14 +122,16 @@ struct ConnectConnection: Sendable {
                     guard let next = handshake.receiveUnits(&buffer) else { break }
                     action = next
                 } else {
+                    let decoded: CCPFrame
                     do {
-                        guard case .frame(let decoded) = try decoder.decode(buffer: &buffer) else { break }
-                        frame = decoded
+                        guard case .frame(let next) = try decoder.decode(buffer: &buffer) else { break }
+                        decoded = next
                     } catch {
                         await fail(ConnectError(.decode, error.code.rawValue), &handshake, pending, outbound)
                         return nil
                     }
-                    action = handshake.receive(frame ?? CCPFrame(type: .error, channelID: 0, sequence: 0, json: "{}"))
+                    frame = decoded
+                    action = handshake.receive(decoded)
                 }
                 if case .authorize(let request) = action {
                     pending = request
@@ -343,11 +345,7 @@ struct ConnectConnection: Sendable {
         return String(id.prefix(255))
     }
 
-    static func encode(_ frames: [CCPFrame]) -> ByteBuffer {
-        var out = ByteBuffer()
-        for frame in frames { frame.write(to: &out) }
-        return out
-    }
+    static func encode(_ frames: [CCPFrame]) -> ByteBuffer { ConnectHandshake.encode(frames) }
 
     /// `{"nonce": <same value>}` when the client sent one, else `{}` (SPEC §4.1).
     static func keepaliveReply(_ frame: CCPFrame) -> String {
